@@ -24,7 +24,7 @@ ENDPOINT_NAME = "dogbreed-test"
 
 @pytest.fixture(autouse=True)
 def fake_aws(monkeypatch):
-    """No test can reach real AWS: fake credentials, a fixed region, no endpoint override unless a test sets it."""
+    """No test reaches real AWS: fake credentials, fixed region, no endpoint override unless set."""
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -44,7 +44,7 @@ def fake_aws(monkeypatch):
 
 @pytest.fixture
 def load_handler(monkeypatch):
-    """Returns load(**env): sets the function's environment and re-imports the handler (a fresh cold start)."""
+    """load(**env): sets the function's environment and re-imports the handler (a fresh cold start)."""
 
     def load(**env):
         for name in ("ENDPOINT_NAME", "TOP_K", "MAX_IMAGE_BYTES", "ALLOWED_URL_HOSTS", "URL_FETCH_CA_BUNDLE"):

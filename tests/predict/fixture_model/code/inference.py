@@ -21,7 +21,7 @@ def model_fn(model_dir):
 
 
 def input_fn(request_body, content_type):
-    """Accepts raw JPEG/PNG bytes or {"sleep": seconds} / {"fail": true} JSON; anything else is a client error."""
+    """Raw JPEG/PNG bytes, or JSON {"sleep": seconds} / {"fail": true}; anything else is a client error."""
     if content_type not in SUPPORTED_CONTENT_TYPES:
         raise errors.GenericInferenceToolkitError(415, f"Unsupported content type {content_type}")
     kind = type(request_body).__name__
