@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import logging
 import os
 import re
 import ssl
@@ -170,20 +169,15 @@ def make_runtime_client(
     config = BotocoreConfig(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        retries={"mode": "standard", "total_max_attempts": max_attempts},  # attempts incl. the first,
     )
     return boto3.client("sagemaker-runtime", config=config)
 
 
-def _make_logger() -> logging.Logger:
-    log = logging.getLogger("predict")
-    log.setLevel(logging.INFO)
-    log.propagate = False  # one pure JSON line per request, not wrapped by the runtime's text format
-    if not log.handlers:
-        stream = logging.StreamHandler(sys.stdout)
-        stream.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(stream)
-    return log
+def log_json(record: dict) -> None:
+    """One JSON object per line on stdout: CloudWatch Logs Insights discovers the fields by itself."""
+    sys.stdout.write(json.dumps(record, default=str) + "\n")
+    sys.stdout.flush()
 
 
 def _runtime_client_or_error():
@@ -198,7 +192,6 @@ def _runtime_client_or_error():
 # Created once per container.
 SETTINGS = load_settings()
 RUNTIME = _runtime_client_or_error()
-LOGGER = _make_logger()
 
 
 # --- request model
@@ -531,5 +524,6 @@ def handler(event: Any, context: Any) -> dict:
         )
         response = _envelope(500, {"error": {"code": "InternalError", "message": "Internal error."}})
     log.update(status=response["statusCode"], latency_ms=round((time.perf_counter() - started) * 1000, 2))
-    LOGGER.info(json.dumps({k: v for k, v in log.items() if v is not None}))
+    log["level"] = "ERROR" if response["statusCode"] >= 500 else "INFO"
+    log_json({k: v for k, v in log.items() if v is not None})
     return response
