@@ -74,7 +74,12 @@ class LocalEndpoint:
         container = ModelContainer(str(self._model_dir))
         container.load()
         self._server = EndpointServer(self._address, container, self._settings)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="local-endpoint", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="local-endpoint",
+            daemon=True,
+        )
         self._thread.start()
         return self
 

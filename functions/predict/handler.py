@@ -375,7 +375,7 @@ def fetch_image(url: str, settings: Settings) -> bytes:
 
 def _read_capped(response, max_bytes: int, deadline: float, settings: Settings) -> bytes:
     chunks, size = [], 0
-    while chunk := response.read(64 * 1024):
+    while chunk := response.read1(64 * 1024):  # what has arrived, so the deadline is checked as data trickles
         size += len(chunk)
         _check_size(size, settings)
         if time.monotonic() > deadline:
