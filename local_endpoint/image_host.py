@@ -91,10 +91,13 @@ class _ImageRequestHandler(BaseHTTPRequestHandler):
         if not delay_per_kib:
             self.wfile.write(body)
             return
-        for start in range(0, len(body), 1024):  # a slow server: trickles the body out
-            self.wfile.write(body[start : start + 1024])
-            self.wfile.flush()
-            time.sleep(delay_per_kib)
+        try:
+            for start in range(0, len(body), 1024):  # a slow server: trickles the body out
+                self.wfile.write(body[start : start + 1024])
+                self.wfile.flush()
+                time.sleep(delay_per_kib)
+        except (ConnectionError, ssl.SSLError):
+            self.close_connection = True  # the client gave up waiting, as it should
 
 
 class _ImageServer(ThreadingHTTPServer):
