@@ -43,6 +43,7 @@ INVOKE_ENDPOINT_MAX_BYTES = 6 * 1024 * 1024
 DEFAULT_MAX_IMAGE_BYTES = INVOKE_ENDPOINT_MAX_BYTES - 1024
 DEFAULT_TOP_K = 5
 MAX_TOP_K = 133  # the number of dog breeds the classifier knows
+MODEL_RAW_TOP_K = 5  # how many predictions the model returns for a raw image (training/inference.py)
 
 # Time budget. Worst case of one invocation = MAX_ATTEMPTS * (CONNECT + READ) + one standard-mode backoff
 # (<= 2 s) = 2 * 22 + 2 = 46 s, plus URL_FETCH_DEADLINE_S = 51 s. The function timeout must be above that
@@ -398,11 +399,25 @@ def sniff_image_type(data: bytes) -> str:
     raise _bad_request("NotAnImage", "The data is not a JPEG or PNG image.")
 
 
-def invoke_endpoint(client, endpoint_name: str, image: bytes, content_type: str) -> bytes:
-    """Calls InvokeEndpoint with the raw image; maps every failure to an ApiError."""
+def endpoint_payload(image: bytes, content_type: str, top_k: int) -> tuple[bytes, str]:
+    """The raw image with its sniffed type; the model answers raw images with its top MODEL_RAW_TOP_K.
+    Only a larger top_k needs the model's JSON form ({"image": base64, "top_k": k}), 4/3 the size."""
+    if top_k <= MODEL_RAW_TOP_K:
+        return image, content_type
+    payload = json.dumps({"image": base64.b64encode(image).decode("ascii"), "top_k": top_k}).encode()
+    if len(payload) > INVOKE_ENDPOINT_MAX_BYTES:
+        limit = INVOKE_ENDPOINT_MAX_BYTES * 3 // 4 // 1024
+        raise ApiError(
+            413, "ImageTooLarge", f"With top_k above {MODEL_RAW_TOP_K} the image must be under {limit} KiB."
+        )
+    return payload, "application/json"
+
+
+def invoke_endpoint(client, endpoint_name: str, body: bytes, content_type: str) -> bytes:
+    """Calls InvokeEndpoint; maps every failure to an ApiError."""
     try:
         response = client.invoke_endpoint(
-            EndpointName=endpoint_name, Body=image, ContentType=content_type, Accept="application/json"
+            EndpointName=endpoint_name, Body=body, ContentType=content_type, Accept="application/json"
         )
         return response["Body"].read()
     except ClientError as error:
@@ -433,13 +448,7 @@ def _endpoint_error(error: ClientError) -> ApiError:
     code = info.get("Code", "")
     detail = f"{code}: {info.get('Message')}"
     if code == "ModelError":
-        original = error.response.get("OriginalStatusCode")
-        return ApiError(
-            502,
-            "ModelError",
-            "The model could not process the image.",
-            detail=f"{detail} (original status {original})",
-        )
+        return _model_error(error.response.get("OriginalStatusCode"), detail)
     if code in ("ThrottlingException", "ModelNotReadyException"):
         return ApiError(503, "Throttled", "The model endpoint is busy; retry later.", detail=detail)
     if code in ("ValidationError", "ServiceUnavailable", "InternalFailure", "InternalDependencyException"):
@@ -449,6 +458,17 @@ def _endpoint_error(error: ClientError) -> ApiError:
     if code in ("AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException"):
         return ApiError(500, "Misconfiguration", "The function is not configured correctly.", detail=detail)
     return ApiError(502, "UpstreamError", "The model endpoint returned an unexpected error.", detail=detail)
+
+
+def _model_error(original_status: Any, detail: str) -> ApiError:
+    """The container refused or failed. Its 400 and 413 are about the image (it passed our magic-byte check
+    but does not decode, or has too many pixels): the caller's to fix. Anything else is the model's fault."""
+    detail = f"{detail} (original status {original_status})"
+    if original_status == 400:
+        return ApiError(400, "UndecodableImage", "The image data is corrupt or truncated.", detail=detail)
+    if original_status == 413:
+        return ApiError(413, "ImageTooLarge", "The image has too many pixels.", detail=detail)
+    return ApiError(502, "ModelError", "The model could not process the image.", detail=detail)
 
 
 def parse_predictions(body: bytes, top_k: int) -> list[dict]:
@@ -475,9 +495,11 @@ def predict(request: PredictRequest, settings: Settings, client, log: dict) -> d
     image = request.image if request.image is not None else fetch_image(request.url, settings)
     content_type = sniff_image_type(image)
     log.update(image_bytes=len(image), image_type=content_type, top_k=request.top_k)
+    payload, payload_type = endpoint_payload(image, content_type, request.top_k)
+    log["payload_type"] = payload_type
     started = time.perf_counter()
     try:
-        body = invoke_endpoint(client, settings.endpoint_name, image, content_type)
+        body = invoke_endpoint(client, settings.endpoint_name, payload, payload_type)
     finally:
         log["endpoint_ms"] = round((time.perf_counter() - started) * 1000, 2)
     log["response_bytes"] = len(body)

@@ -76,6 +76,20 @@ def test_png_is_sent_as_image_png_and_top_k_trims(stubbed, lambda_context):
     assert [p["label"] for p in body["predictions"]] == ["Labrador_retriever", "Golden_retriever"]
 
 
+def test_top_k_above_the_models_raw_answer_uses_its_json_form(stubbed, lambda_context):
+    handler, stubber = stubbed
+    image = image_bytes("PNG")
+    payload = json.dumps({"image": b64(image), "top_k": 7}).encode()
+    expected = {
+        "EndpointName": ENDPOINT_NAME,
+        "Body": payload,
+        "ContentType": "application/json",
+        "Accept": "application/json",
+    }
+    stubber.add_response("invoke_endpoint", endpoint_reply(json.dumps(MODEL_ANSWER).encode()), expected)
+    assert handler.handler({"image": b64(image), "top_k": 7}, lambda_context)["statusCode"] == 200
+
+
 def test_top_k_from_the_query_string_for_binary_bodies(stubbed, lambda_context):
     handler, stubber = stubbed
     stubber.add_response("invoke_endpoint", endpoint_reply(json.dumps(MODEL_ANSWER).encode()))
@@ -96,6 +110,14 @@ def test_top_k_default_comes_from_the_environment(load_handler, lambda_context):
     [
         ("ModelError", 424, {"OriginalStatusCode": 500, "OriginalMessage": "boom"}, 502, "ModelError"),
         ("ModelError", 424, {"OriginalStatusCode": 415, "OriginalMessage": "type"}, 502, "ModelError"),
+        (
+            "ModelError",
+            424,
+            {"OriginalStatusCode": 400, "OriginalMessage": "corrupt"},
+            400,
+            "UndecodableImage",
+        ),
+        ("ModelError", 424, {"OriginalStatusCode": 413, "OriginalMessage": "pixels"}, 413, "ImageTooLarge"),
         ("ThrottlingException", 400, {}, 503, "Throttled"),
         ("ModelNotReadyException", 429, {}, 503, "Throttled"),
         ("ValidationError", 400, {}, 503, "EndpointUnavailable"),
