@@ -164,3 +164,75 @@ def fixture_endpoint(fixture_model_archive):
     """A running local endpoint hosting the fixture model; stopped after the test."""
     with LocalEndpoint(fixture_model_archive, endpoint_name=ENDPOINT_NAME, max_concurrency=2) as endpoint:
         yield endpoint
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    archive: Path
+    class_names: list[str]
+    test_images: list[Path]
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory) -> TrainedModel:
+    """A real model.tar.gz from training/train.py: 3 synthetic breeds, mobilenet_v3_small, 1 epoch (~15 s)."""
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("trained")
+    data = root / "data"
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO_ROOT / "tools" / "make_synthetic_dataset.py"),
+            "--output",
+            str(data),
+            "--classes",
+            "3",
+            "--train",
+            "4",
+            "--valid",
+            "2",
+            "--test",
+            "2",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO_ROOT / "training" / "train.py"),
+            "--data-dir",
+            str(data),
+            "--model-dir",
+            str(root / "model"),
+            "--output-dir",
+            str(root / "output"),
+            "--checkpoint-dir",
+            str(root / "checkpoints"),
+            "--arch",
+            "mobilenet_v3_small",
+            "--no-pretrained",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "8",
+            "--crop-size",
+            "64",
+            "--num-workers",
+            "0",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    archive = root / "model" / "model.tar.gz"
+    with tarfile.open(archive) as tar:
+        meta = json.load(tar.extractfile("model_meta.json"))
+    test_images = sorted(p for p in (data / "test").rglob("*") if p.suffix in {".jpg", ".jpeg", ".png"})
+    return TrainedModel(archive, list(meta["class_names"]), test_images)
