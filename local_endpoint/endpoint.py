@@ -64,6 +64,11 @@ class LocalEndpoint:
     def port(self) -> int:
         return int(self.url.rsplit(":", 1)[1])
 
+    @property
+    def in_flight(self) -> int:
+        """InvokeEndpoint calls being answered right now."""
+        return self._server.in_flight if self._server else 0
+
     def start(self) -> LocalEndpoint:
         """Extracts (into a temporary model dir unless one was given), runs model_fn, then starts serving."""
         if self._model_dir is None:

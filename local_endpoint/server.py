@@ -50,6 +50,8 @@ class EndpointServer(ThreadingHTTPServer):
         self.container = container
         self.settings = settings
         self.invocation_slots = threading.BoundedSemaphore(settings["max_concurrency"])
+        self.in_flight = 0  # InvokeEndpoint calls being answered now
+        self._in_flight_lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
 
@@ -62,6 +64,10 @@ class EndpointServer(ThreadingHTTPServer):
         with self._connections_lock:
             self._connections.discard(request)
         super().shutdown_request(request)
+
+    def count_in_flight(self, delta: int) -> None:
+        with self._in_flight_lock:
+            self.in_flight += delta
 
     def close_connections(self) -> None:
         with self._connections_lock:
@@ -114,9 +120,11 @@ class EndpointRequestHandler(BaseHTTPRequestHandler):
         elif not self.server.invocation_slots.acquire(blocking=False):
             self._send_error(400, "ThrottlingException", {"message": None})
         else:
+            self.server.count_in_flight(+1)
             try:
                 self._answer_invocation(self.server.container.invoke(body, self._container_headers()))
             finally:
+                self.server.count_in_flight(-1)
                 self.server.invocation_slots.release()
 
     def _answer_invocation(self, response: ContainerResponse) -> None:

@@ -3,19 +3,25 @@ and a local endpoint hosting a tiny fixture model."""
 
 from __future__ import annotations
 
-import base64
 import importlib
 import io
 import json
 import tarfile
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from local_endpoint import LocalEndpoint
+from local_endpoint.lambda_events import (  # noqa: F401 - re-exported to the tests
+    FakeLambdaContext,
+    b64,
+    events_for,
+    function_url_event,
+    http_v2_event,
+    rest_v1_event,
+)
 
 FIXTURE_MODEL_DIR = Path(__file__).parent / "fixture_model"
 FIXTURE_CLASSES = json.loads((FIXTURE_MODEL_DIR / "model_meta.json").read_text())["class_names"]
@@ -58,21 +64,6 @@ def load_handler(monkeypatch):
     return load
 
 
-@dataclass
-class FakeLambdaContext:
-    """The attributes of a real LambdaContext; the handler may read only the request id."""
-
-    function_name: str = "dogbreed-predict"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:dogbreed-predict"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = "/aws/lambda/dogbreed-predict"
-    log_stream_name: str = "2026/11/21/[$LATEST]abcdef"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
 @pytest.fixture
 def lambda_context() -> FakeLambdaContext:
     return FakeLambdaContext()
@@ -84,62 +75,8 @@ def image_bytes(fmt: str = "JPEG", size: int = 32, color=(200, 120, 40)) -> byte
     return buffer.getvalue()
 
 
-# --- events, as API Gateway / Lambda deliver them (trimmed to the fields that matter)
-def rest_v1_event(body: str | None, *, content_type: str = "application/json", b64: bool = False) -> dict:
-    return {
-        "resource": "/predict",
-        "path": "/predict",
-        "httpMethod": "POST",
-        "headers": {"Content-Type": content_type},
-        "multiValueHeaders": {"Content-Type": [content_type]},
-        "queryStringParameters": None,
-        "requestContext": {"requestId": "v1-req", "stage": "prod", "httpMethod": "POST"},
-        "body": body,
-        "isBase64Encoded": b64,
-    }
-
-
-def http_v2_event(body: str | None, *, content_type: str = "application/json", b64: bool = False) -> dict:
-    return {
-        "version": "2.0",
-        "routeKey": "POST /predict",
-        "rawPath": "/predict",
-        "rawQueryString": "",
-        "headers": {"content-type": content_type},
-        "requestContext": {"http": {"method": "POST", "path": "/predict"}, "requestId": "v2-req"},
-        "body": body,
-        "isBase64Encoded": b64,
-    }
-
-
-def function_url_event(
-    body: str | None, *, content_type: str = "application/json", b64: bool = False
-) -> dict:
-    event = http_v2_event(body, content_type=content_type, b64=b64)
-    event["routeKey"] = "$default"
-    event["requestContext"]["domainName"] = "abc123.lambda-url.us-east-1.on.aws"
-    return event
-
-
 def json_body(request: dict) -> str:
     return json.dumps(request)
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def events_for(image: bytes, top_k: int | None = None) -> dict[str, dict]:
-    """The same image in every supported event form."""
-    request = {"image": b64(image)} | ({"top_k": top_k} if top_k else {})
-    return {
-        "rest-v1-json": rest_v1_event(json_body(request)),
-        "rest-v1-binary": rest_v1_event(b64(image), content_type="image/jpeg", b64=True),
-        "http-v2-json": http_v2_event(json_body(request)),
-        "http-v2-binary": http_v2_event(b64(image), content_type="image/jpeg", b64=True),
-        "function-url-json-b64": function_url_event(b64(json_body(request).encode()), b64=True),
-        "direct": request,
-    }
 
 
 def decode(response: dict) -> dict:

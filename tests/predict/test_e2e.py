@@ -122,7 +122,7 @@ def test_stopping_the_endpoint_mid_run_gives_503_and_504_envelopes(
         time.sleep(1.0)
         endpoint.stop()
         time.sleep(1.0)
-        with socket.create_server(("127.0.0.1", port)) as hung:  # accepts, never answers
+        with socket.create_server(("127.0.0.1", port)):  # accepts, never answers
             time.sleep(2.0)
             stop_requests.set()
             caller.join(timeout=10)

@@ -39,6 +39,13 @@ def runtime_client(endpoint, max_attempts=1):
     )
 
 
+def wait_until(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.01)
+
+
 # --- container protocol
 def test_ping_is_healthy_once_the_model_is_loaded(fixture_endpoint):
     status, headers, body = raw_request(fixture_endpoint, "GET", "/ping")
@@ -171,7 +178,7 @@ def test_model_errors_carry_the_original_status_and_message(
 
 def test_over_the_concurrency_limit_boto3_sees_throttling(fixture_endpoint):
     """max_concurrency=2: two slow calls hold the slots, the third is throttled as AWS does it."""
-    slow = json.dumps({"sleep": 1.0}).encode()
+    slow = json.dumps({"sleep": 3.0}).encode()
     client = runtime_client(fixture_endpoint)
 
     def call(body):
@@ -179,7 +186,7 @@ def test_over_the_concurrency_limit_boto3_sees_throttling(fixture_endpoint):
 
     with ThreadPoolExecutor(2) as pool:
         running = [pool.submit(call, slow) for _ in range(2)]
-        time.sleep(0.3)
+        wait_until(lambda: fixture_endpoint.in_flight == 2)
         with pytest.raises(ClientError) as caught:
             call(b'{"sleep": 0}')
         assert all(f.result()["ResponseMetadata"]["HTTPStatusCode"] == 200 for f in running)
@@ -190,8 +197,9 @@ def test_over_the_concurrency_limit_boto3_sees_throttling(fixture_endpoint):
 
 
 def test_serves_requests_concurrently(fixture_endpoint):
-    slow = json.dumps({"sleep": 0.5}).encode()
+    slow = json.dumps({"sleep": 1.0}).encode()
     client = runtime_client(fixture_endpoint)
+    client.invoke_endpoint(EndpointName=ENDPOINT_NAME, Body=b'{"sleep": 0}', ContentType="application/json")
     started = time.perf_counter()
     with ThreadPoolExecutor(2) as pool:
         list(
@@ -202,7 +210,7 @@ def test_serves_requests_concurrently(fixture_endpoint):
                 range(2),
             )
         )
-    assert time.perf_counter() - started < 0.95  # two 0.5 s requests overlapped
+    assert time.perf_counter() - started < 1.9  # two 1 s requests overlapped (in series: >= 2 s)
 
 
 def test_unsigned_requests_are_refused(fixture_endpoint):
