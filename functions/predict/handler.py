@@ -53,6 +53,7 @@ SAGEMAKER_READ_TIMEOUT_S = 20
 SAGEMAKER_MAX_ATTEMPTS = 2  # botocore "standard" retry mode: one retry on throttling and transient errors
 URL_FETCH_DEADLINE_S = 5.0
 URL_FETCH_MAX_REDIRECTS = 3
+MAX_URL_LENGTH = 2048
 
 # botocore's service model for EndpointName: max 63 characters, this pattern.
 _ENDPOINT_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
@@ -216,7 +217,7 @@ def parse_event(event: Any, settings: Settings) -> PredictRequest:
 
 
 def _is_http_event(event: dict) -> bool:
-    """API Gateway v1/v2 and Function URL events all carry `body` and `requestContext`/`headers`."""
+    """API Gateway v1/v2 and Function URL events carry `body` and `requestContext`; direct ones neither."""
     return "body" in event or "requestContext" in event or "httpMethod" in event or "routeKey" in event
 
 
@@ -237,9 +238,16 @@ def _parse_http_event(event: dict, settings: Settings) -> PredictRequest:
             415, "UnsupportedMediaType", "Send image/jpeg or image/png bytes, or an application/json request."
         )
     _check_size(len(payload), settings)
-    return PredictRequest(
-        top_k=_top_k(event.get("queryStringParameters") or {}, settings), image=payload, source="raw"
-    )
+    return PredictRequest(top_k=_query_top_k(event, settings), image=payload, source="raw")
+
+
+def _query_top_k(event: dict, settings: Settings) -> int:
+    """Raw image bodies take top_k from the query string (?top_k=3), where every value is text."""
+    query = event.get("queryStringParameters") or {}
+    value = query.get("top_k")
+    if value is None:
+        return settings.default_top_k
+    return _top_k({"top_k": int(value) if value.isdigit() else value}, settings)
 
 
 def _content_type(headers: Any) -> str:
@@ -284,8 +292,6 @@ def _top_k(source: Mapping[str, Any], settings: Settings) -> int:
     if "top_k" not in source:
         return settings.default_top_k
     value = source["top_k"]
-    if isinstance(value, str) and value.isdigit():  # query strings carry text
-        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TOP_K:
         raise _bad_request("InvalidTopK", f'"top_k" must be an integer from 1 to {MAX_TOP_K}.')
     return value
@@ -310,8 +316,8 @@ def _check_size(size: int, settings: Settings) -> None:
 
 
 def _allowed_url(url: Any, settings: Settings) -> str:
-    if not isinstance(url, str) or not url:
-        raise _bad_request("InvalidUrl", '"url" must be a non-empty string.')
+    if not isinstance(url, str) or not 0 < len(url) <= MAX_URL_LENGTH:
+        raise _bad_request("InvalidUrl", f'"url" must be a string of 1 to {MAX_URL_LENGTH} characters.')
     if not settings.allowed_url_hosts:
         raise _bad_request("UrlNotAllowed", "Image URLs are not accepted here; send the image instead.")
     _check_url_allowed(url, settings)

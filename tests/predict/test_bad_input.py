@@ -47,6 +47,15 @@ CASES = [
     ("file url", {"url": "file:///etc/passwd"}, 400, "UrlNotAllowed"),
     ("credentials in url", {"url": "https://u:p@images.example.com/dog.jpg"}, 400, "UrlNotAllowed"),
     ("url not a string", {"url": ["https://images.example.com/a.jpg"]}, 400, "InvalidUrl"),
+    ("url too long", {"url": "https://images.example.com/" + "a" * 3000}, 400, "InvalidUrl"),
+    ("top_k as a JSON string", {"image": b64(image_bytes()), "top_k": "3"}, 400, "InvalidTopK"),
+    (
+        "top_k x in the query",
+        rest_v1_event(b64(image_bytes()), content_type="image/jpeg", b64=True)
+        | {"queryStringParameters": {"top_k": "x"}},
+        400,
+        "InvalidTopK",
+    ),
     ("top_k 0", {"image": b64(image_bytes()), "top_k": 0}, 400, "InvalidTopK"),
     ("top_k 1000", {"image": b64(image_bytes()), "top_k": 1000}, 400, "InvalidTopK"),
     ("top_k x", {"image": b64(image_bytes()), "top_k": "x"}, 400, "InvalidTopK"),
