@@ -50,8 +50,8 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workdir", type=Path, default=REPO_ROOT / ".demo", help="scratch folder (recreated)"
     )
-    parser.add_argument("--arch", default="mobilenet_v3_small", help="torchvision architecture to fine-tune")
-    parser.add_argument("--epochs", type=int, default=3, help="training epochs")
+    parser.add_argument("--arch", default="resnet18", help="torchvision architecture to fine-tune")
+    parser.add_argument("--epochs", type=int, default=4, help="training epochs")
     parser.add_argument("--crop-size", type=int, default=64, help="training/eval crop in pixels")
     parser.add_argument("--images", type=int, default=3, help="test images sent through the Lambda")
     parser.add_argument("--repeats", type=int, default=5, help="calls per image and event form (latency)")
@@ -106,31 +106,27 @@ def dogimages_slice(source: Path, root: Path, per_class: int) -> Path:
 
 # --- (2) training
 def train(data: Path, workdir: Path, args: argparse.Namespace) -> Path:
+    flags = {
+        "--data-dir": data,
+        "--model-dir": workdir / "model",
+        "--output-dir": workdir / "output",
+        "--checkpoint-dir": workdir / "checkpoints",
+        "--arch": args.arch,
+        "--epochs": args.epochs,
+        "--batch-size": 16,
+        "--crop-size": args.crop_size,
+        "--num-workers": 0,
+        "--patience": 0,
+        # from random weights the backbone must learn at the full rate, not fine-tuning's 0.1x
+        "--learning-rate": 0.003,
+        "--backbone-lr-scale": 1.0,
+    }
     run(
         [
             sys.executable,
             "training/train.py",
-            "--data-dir",
-            str(data),
-            "--model-dir",
-            str(workdir / "model"),
-            "--output-dir",
-            str(workdir / "output"),
-            "--checkpoint-dir",
-            str(workdir / "checkpoints"),
-            "--arch",
-            args.arch,
             "--no-pretrained",
-            "--epochs",
-            str(args.epochs),
-            "--batch-size",
-            "16",
-            "--crop-size",
-            str(args.crop_size),
-            "--num-workers",
-            "0",
-            "--patience",
-            "0",
+            *(str(x) for kv in flags.items() for x in kv),
         ]
     )
     return workdir / "model" / "model.tar.gz"
@@ -250,7 +246,7 @@ def main(args: argparse.Namespace) -> int:
     ok = all(r["status"] == 200 for r in results)
     print(
         f"\n{'demo finished' if ok else 'demo FAILED'} in {time.perf_counter() - started:.0f} s; "
-        f"details in {args.workdir / 'demo_results.json'}"
+        f"results (demo_results.json) and handler logs (lambda_logs.jsonl) in {args.workdir}"
     )
     return 0 if ok else 1
 

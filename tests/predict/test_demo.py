@@ -23,6 +23,8 @@ def test_demo_runs_every_event_form_end_to_end(tmp_path):
             str(workdir),
             "--classes",
             "2",
+            "--arch",
+            "mobilenet_v3_small",
             "--epochs",
             "1",
             "--images",
