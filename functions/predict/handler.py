@@ -542,7 +542,7 @@ def handler(event: Any, context: Any) -> dict:
         log["source"] = request.source
         response = _envelope(200, predict(request, SETTINGS, RUNTIME, log))
     except ApiError as error:
-        log.update(error=error.code, error_detail=error.detail)
+        log.update(error=error.code, error_detail=error.detail[:500] if error.detail else None)
         response = _envelope(error.status, {"error": {"code": error.code, "message": error.message}})
     except Exception as error:  # the last line of defence: the caller gets a 500 envelope, the log the cause
         log.update(

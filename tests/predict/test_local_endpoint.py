@@ -97,6 +97,7 @@ def test_hook_errors_become_the_container_status(fixture_endpoint):
         fixture_endpoint, "POST", "/invocations", b'{"fail": true}', {"Content-Type": "application/json"}
     )
     assert unsupported[0] == 415 and b"Unsupported content type text/csv" in unsupported[2]
+    assert unsupported[1]["Content-Type"] == "text/plain; charset=utf-8"
     assert not_acceptable[0] == 406
     assert crashed[0] == 500 and b"the model broke on purpose" in crashed[2]
 
