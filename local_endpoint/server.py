@@ -95,7 +95,11 @@ class EndpointRequestHandler(BaseHTTPRequestHandler):
             self._send_not_found()
 
     def do_POST(self):
-        body = self._read_body()
+        try:
+            body = self._read_body()
+        except ValueError:
+            self._send(400, "application/json", b'{"message": "Invalid Content-Length"}')
+            return
         if self.path == "/invocations":
             self._send_container(self.server.container.invoke(body, self._container_headers()))
             return
@@ -138,6 +142,8 @@ class EndpointRequestHandler(BaseHTTPRequestHandler):
     # --- plumbing
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError(length)
         return self.rfile.read(length) if length else b""
 
     def _container_headers(self) -> dict[str, str]:

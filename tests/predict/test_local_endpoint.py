@@ -7,15 +7,17 @@ import http.client
 import json
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
-from conftest import ENDPOINT_NAME, FIXTURE_CLASSES, image_bytes
+from conftest import ENDPOINT_NAME, FIXTURE_CLASSES, image_bytes, pack_model
 
 from local_endpoint import LocalEndpoint
 from local_endpoint.container import InferenceContext, extract_model
@@ -268,3 +270,65 @@ def test_cli_serves_until_terminated(fixture_model_archive, tmp_path):
         out, _ = process.communicate(timeout=15)
     assert process.returncode == 0
     assert "endpoint stopped" in out
+
+
+def test_cli_reports_a_missing_archive_in_one_line(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "local_endpoint",
+            "--model",
+            str(tmp_path / "none.tar.gz"),
+            "--endpoint-name",
+            "x",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: cannot serve") and "Traceback" not in result.stderr
+
+
+def test_a_model_that_fails_to_load_leaves_nothing_behind(tmp_path, monkeypatch):
+    code = tmp_path / "src" / "code"
+    code.mkdir(parents=True)
+    (code / "inference.py").write_text("def model_fn(model_dir):\n    raise RuntimeError('no weights')\n")
+    archive = pack_model(tmp_path / "src", tmp_path / "model.tar.gz")
+    made, mkdtemp = [], tempfile.mkdtemp
+    monkeypatch.setattr(
+        tempfile, "mkdtemp", lambda **kw: made.append(mkdtemp(dir=tmp_path, **kw)) or made[-1]
+    )
+    with pytest.raises(RuntimeError, match="no weights"):
+        LocalEndpoint(archive, endpoint_name=ENDPOINT_NAME).start()
+    assert len(made) == 1 and not Path(made[0]).exists()
+
+
+def test_transform_fn_replaces_the_three_hooks_as_in_the_toolkit(tmp_path):
+    code = tmp_path / "src" / "code"
+    code.mkdir(parents=True)
+    (code / "inference.py").write_text(
+        "def model_fn(model_dir):\n    return 'm'\n"
+        "def transform_fn(model, data, content_type, accept):\n"
+        "    return f'{model}:{content_type}:{accept}:{len(data)}', 'text/plain'\n"
+    )
+    archive = pack_model(tmp_path / "src", tmp_path / "model.tar.gz")
+    with LocalEndpoint(archive, endpoint_name=ENDPOINT_NAME) as endpoint:
+        status, headers, body = raw_request(
+            endpoint, "POST", "/invocations", b"abc", {"Content-Type": "image/png"}
+        )
+    assert (status, headers["Content-Type"], body) == (200, "text/plain", b"m:image/png:application/json:3")
+
+
+def test_transform_fn_with_input_fn_is_refused_like_the_toolkit_does(tmp_path):
+    code = tmp_path / "src" / "code"
+    code.mkdir(parents=True)
+    (code / "inference.py").write_text(
+        "def model_fn(model_dir):\n    return 'm'\n"
+        "def input_fn(data, content_type):\n    return data\n"
+        "def transform_fn(model, data, content_type, accept):\n    return 'x'\n"
+    )
+    archive = pack_model(tmp_path / "src", tmp_path / "model.tar.gz")
+    with pytest.raises(ValueError, match="Cannot use transform_fn"):
+        LocalEndpoint(archive, endpoint_name=ENDPOINT_NAME).start()
