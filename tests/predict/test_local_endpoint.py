@@ -17,7 +17,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
-from conftest import ENDPOINT_NAME, FIXTURE_CLASSES, image_bytes, pack_model
+from conftest import ENDPOINT_NAME, FIXTURE_CLASSES, b64, image_bytes, pack_model
 
 from local_endpoint import LocalEndpoint
 from local_endpoint.container import InferenceContext, extract_model
@@ -332,3 +332,25 @@ def test_transform_fn_with_input_fn_is_refused_like_the_toolkit_does(tmp_path):
     archive = pack_model(tmp_path / "src", tmp_path / "model.tar.gz")
     with pytest.raises(ValueError, match="Cannot use transform_fn"):
         LocalEndpoint(archive, endpoint_name=ENDPOINT_NAME).start()
+
+
+def test_the_handler_answers_503_throttled_when_the_endpoint_is_busy(
+    fixture_endpoint, load_handler, lambda_context
+):
+    """Both slots held by slow calls: the handler's one retry is throttled too, and the caller gets 503."""
+    handler = load_handler(
+        ENDPOINT_NAME=ENDPOINT_NAME, AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=fixture_endpoint.url
+    )
+    client = runtime_client(fixture_endpoint)
+    slow = json.dumps({"sleep": 3.0}).encode()
+    with ThreadPoolExecutor(2) as pool:
+        for _ in range(2):
+            pool.submit(
+                client.invoke_endpoint, EndpointName=ENDPOINT_NAME, Body=slow, ContentType="application/json"
+            )
+        wait_until(lambda: fixture_endpoint.in_flight == 2)
+        response = handler.handler({"image": b64(image_bytes())}, lambda_context)
+    assert response["statusCode"] == 503
+    assert json.loads(response["body"]) == {
+        "error": {"code": "Throttled", "message": "The model endpoint is busy; retry later."}
+    }
