@@ -366,7 +366,7 @@ def fetch_image(url: str, settings: Settings) -> bytes:
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit():
                 _check_size(int(declared), settings)
-            return _read_capped(response, settings.max_image_bytes, deadline, settings)
+            return _read_capped(response, deadline, settings)
     except ApiError:
         raise
     except urllib.error.HTTPError as error:
@@ -380,7 +380,8 @@ def fetch_image(url: str, settings: Settings) -> bytes:
         ) from None
 
 
-def _read_capped(response, max_bytes: int, deadline: float, settings: Settings) -> bytes:
+def _read_capped(response, deadline: float, settings: Settings) -> bytes:
+    """Reads the body, refusing it as soon as it passes max_image_bytes or the deadline."""
     chunks, size = [], 0
     while chunk := response.read1(64 * 1024):  # what has arrived, so the deadline is checked as data trickles
         size += len(chunk)
