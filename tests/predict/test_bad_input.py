@@ -6,7 +6,16 @@ import json
 
 import pytest
 from botocore.stub import Stubber
-from conftest import ENDPOINT_NAME, b64, decode, function_url_event, http_v2_event, image_bytes, rest_v1_event
+
+from tests.predict.helpers import (
+    ENDPOINT_NAME,
+    b64,
+    decode,
+    function_url_event,
+    http_v2_event,
+    image_bytes,
+    rest_v1_event,
+)
 
 HTML = b"<!doctype html><html><body>not an image</body></html>"
 GIF = image_bytes("GIF")

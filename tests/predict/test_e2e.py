@@ -8,10 +8,10 @@ import time
 
 import boto3
 import pytest
-from conftest import ENDPOINT_NAME, b64, decode, events_for, image_bytes
 
 from local_endpoint import LocalEndpoint
 from local_endpoint.image_host import LocalImageHost
+from tests.predict.helpers import ENDPOINT_NAME, b64, decode, events_for, image_bytes
 
 pytestmark = pytest.mark.slow
 

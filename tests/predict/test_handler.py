@@ -11,8 +11,9 @@ import pytest
 import requests
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
-from conftest import ENDPOINT_NAME, b64, decode, events_for, image_bytes
 from moto import mock_aws
+
+from tests.predict.helpers import ENDPOINT_NAME, b64, decode, events_for, image_bytes
 
 MODEL_ANSWER = {
     "predictions": [

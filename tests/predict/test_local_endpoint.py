@@ -17,10 +17,10 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
-from conftest import ENDPOINT_NAME, FIXTURE_CLASSES, b64, image_bytes, pack_model
 
 from local_endpoint import LocalEndpoint
 from local_endpoint.container import InferenceContext, extract_model
+from tests.predict.helpers import ENDPOINT_NAME, FIXTURE_CLASSES, b64, image_bytes, pack_model
 
 
 def raw_request(endpoint, method, path, body=b"", headers=None):
