@@ -13,6 +13,10 @@ InvokeEndpoint answers as AWS does, in the shapes botocore's ``sagemaker-runtime
                      standard retry mode retries it as throttling)
   unsigned request   403 ``MissingAuthenticationTokenException``
 Error codes travel in the ``x-amzn-ErrorType`` header, which botocore's rest-json parser reads first.
+Shapes: the error members and status codes are botocore's ``sagemaker-runtime`` 2017-05-13 service model
+(ModelError 424 with OriginalStatusCode/OriginalMessage/LogStreamArn, ValidationError 400); throttling as
+reported from real endpoints: "400 ... Error Code: ThrottlingException" with a null message
+(opensearch-project/ml-commons#2429, aws-samples/amazon-sagemaker-nlu-search#4).
 """
 
 from __future__ import annotations
