@@ -337,7 +337,7 @@ def make_loaders(
             # into other batches next epoch. Evaluation keeps every image.
             drop_last=training and len(sampler) > args.batch_size,
             pin_memory=context.device.type == "cuda",
-            persistent_workers=args.num_workers > 0,
+            persistent_workers=args.num_workers > 0 and split != "test",  # test/ is read once
         )
     return loaders, unreadable
 
