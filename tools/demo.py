@@ -92,7 +92,8 @@ def dogimages_slice(source: Path, root: Path, per_class: int) -> Path:
     """Links the first images of every breed (per split) so a CPU demo trains on real photos in minutes."""
     counts = {"train": per_class, "valid": max(1, per_class // 3), "test": max(1, per_class // 3)}
     for split in SPLITS:
-        breeds = sorted(p for p in (source / split).iterdir() if p.is_dir())
+        split_dir = source / split
+        breeds = sorted(p for p in split_dir.iterdir() if p.is_dir()) if split_dir.is_dir() else []
         if not breeds:
             raise SystemExit(f"error: {source / split} has no breed folders (expected the dogImages layout)")
         for breed in tqdm(breeds, desc=f"linking {split}", unit="breed"):
