@@ -96,7 +96,7 @@ class Settings:
     default_top_k: int
     max_image_bytes: int
     allowed_url_hosts: frozenset[str]
-    url_ssl_context: ssl.SSLContext
+    url_ssl_context: ssl.SSLContext | None  # only built when URL input is on: loading CAs costs cold start
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -109,17 +109,21 @@ class Settings:
                 "The function is not configured correctly.",
                 detail=f"ENDPOINT_NAME is missing or invalid: {endpoint_name!r}",
             )
+        allowed_url_hosts = _parse_allowed_hosts(env.get("ALLOWED_URL_HOSTS", ""))
         return cls(
             endpoint_name=endpoint_name,
             default_top_k=_int_setting(env, "TOP_K", DEFAULT_TOP_K, 1, MAX_TOP_K),
             max_image_bytes=_int_setting(
                 env, "MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES, 1, INVOKE_ENDPOINT_MAX_BYTES
             ),
-            allowed_url_hosts=_parse_allowed_hosts(env.get("ALLOWED_URL_HOSTS", "")),
-            # URL_FETCH_CA_BUNDLE: optional PEM file trusted for URL fetches instead of the system CAs
-            # (a private CA in production, a test CA in tests).
-            url_ssl_context=ssl.create_default_context(cafile=env.get("URL_FETCH_CA_BUNDLE") or None),
+            allowed_url_hosts=allowed_url_hosts,
+            url_ssl_context=_url_ssl_context(env) if allowed_url_hosts else None,
         )
+
+
+def _url_ssl_context(env: Mapping[str, str]) -> ssl.SSLContext:
+    """System CAs, or URL_FETCH_CA_BUNDLE (a PEM file: a private CA in production, a test CA in tests)."""
+    return ssl.create_default_context(cafile=env.get("URL_FETCH_CA_BUNDLE") or None)
 
 
 def _int_setting(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
