@@ -19,7 +19,7 @@ from PIL import Image
 
 from tests.training.helpers import CLASSES, REPO, quiet_env, run_in_own_group
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # a hung process group must not hang CI
 SERVER = Path(__file__).with_name("serve_requests.py")
 
 
