@@ -26,6 +26,7 @@ import contextlib
 import fnmatch
 import gzip
 import hashlib
+import importlib
 import io
 import json
 import logging
@@ -48,7 +49,7 @@ DEFAULT_TFVARS_PATH = DEFAULT_TERRAFORM_DIR / "model.auto.tfvars.json"
 TFVARS_VARIABLE = "model_data_url"
 
 # SageMaker hands every hyperparameter to the entry point as "--<name> <value>"; these are train.py's flags.
-LEARNING_RATE = "lr"
+LEARNING_RATE = "learning-rate"
 BATCH_SIZE = "batch-size"
 FREEZE_BACKBONE = "freeze-backbone"
 DATA_CHANNEL = "training"
@@ -192,7 +193,7 @@ def make_session(settings: AwsSettings):
 
 
 def parse_assignments(pairs: Iterable[str]) -> dict[str, str]:
-    """``["lr=0.01", "batch_size=64"]`` -> ``{"lr": "0.01", "batch-size": "64"}`` (train.py's kebab-case)."""
+    """``["epochs=5", "batch_size=64"]`` -> ``{"epochs": "5", "batch-size": "64"}`` (train.py spelling)."""
     result = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
@@ -211,34 +212,45 @@ def to_cli_args(hyperparameters: Mapping[str, str]) -> list[str]:
 
 
 def check_accepted_by_train_script(hyperparameters: Mapping[str, str]) -> None:
-    """Parse the hyperparameters with train.py's own parser; a flag it rejects is a LauncherError."""
-    parser = _train_script_parser()
+    """Parse and validate the hyperparameters as train.py will; whatever it rejects is a LauncherError."""
+    train_script = _import_from_source("train")
     stderr = io.StringIO()
     try:
+        parser = train_script.get_args_parser()
+        parser.prog = ENTRY_POINT
         with contextlib.redirect_stderr(stderr):
-            parser.parse_args(to_cli_args(hyperparameters))
+            args = parser.parse_args(to_cli_args(hyperparameters))
+        train_script.validate_args(args)
     except SystemExit as e:
         reason = stderr.getvalue().strip().splitlines()[-1:] or ["rejected"]
         raise LauncherError(f"train.py does not accept {dict(hyperparameters)}: {reason[0]}") from e
+    except train_script.ConfigError as e:
+        raise LauncherError(f"train.py does not accept {dict(hyperparameters)}: {e}") from e
 
 
-def _train_script_parser() -> argparse.ArgumentParser:
+def _import_from_source(module: str):
+    """Import from training/ the way train.py imports on SageMaker (training/ is its sys.path[0])."""
     if str(SOURCE_DIR) not in sys.path:
         sys.path.insert(0, str(SOURCE_DIR))
     try:
-        from train import get_args_parser
+        return importlib.import_module(module)
     except ImportError as e:
-        raise LauncherError(f"cannot import {SOURCE_DIR / ENTRY_POINT} to check hyperparameters: {e}") from e
-    return get_args_parser()
+        raise LauncherError(f"cannot import {module} from {SOURCE_DIR}: {e}") from e
 
 
-def metric_definitions() -> tuple[str, list[dict[str, str]]]:
-    """The tuner objective and the regexes, from the training code (the only place they are written)."""
-    if str(SOURCE_DIR) not in sys.path:
-        sys.path.insert(0, str(SOURCE_DIR))
-    from dogbreed.metrics import METRIC_DEFINITIONS, OBJECTIVE_METRIC
+@dataclass(frozen=True)
+class Objective:
+    name: str
+    type: str  # Maximize or Minimize
+    metric_definitions: list[dict[str, str]]
 
-    return OBJECTIVE_METRIC, [dict(d) for d in METRIC_DEFINITIONS]
+
+def objective() -> Objective:
+    """The tuner objective and metric regexes, from the training code (the only place they are written)."""
+    metrics = _import_from_source("dogbreed.metrics")
+    return Objective(
+        metrics.OBJECTIVE_METRIC, metrics.OBJECTIVE_TYPE, [dict(d) for d in metrics.METRIC_DEFINITIONS]
+    )
 
 
 # --------------------------------------------------------------------------- job specifications
@@ -290,7 +302,6 @@ class TuneSpec(JobSpec):
     max_parallel_jobs: int = 2
     early_stopping: bool = True
     strategy: str = "Bayesian"
-    objective_type: str = "Maximize"
 
     def validate(self) -> None:
         super().validate()
@@ -463,11 +474,11 @@ def _tuning_ranges(spec: TuneSpec) -> dict[str, Any]:
 
 
 def _tuner_options(spec: TuneSpec) -> dict[str, Any]:
-    objective, definitions = metric_definitions()
+    target = objective()
     return dict(
-        objective_metric_name=objective,
-        objective_type=spec.objective_type,
-        metric_definitions=definitions,
+        objective_metric_name=target.name,
+        objective_type=target.type,
+        metric_definitions=target.metric_definitions,
         strategy=spec.strategy,
         max_jobs=spec.max_jobs,
         max_parallel_jobs=spec.max_parallel_jobs,
@@ -521,12 +532,12 @@ def build_tuner(spec: TuneSpec, settings: AwsSettings, session, source_uri: str)
 
 def _dump(config: Any) -> Any:
     if hasattr(config, "model_dump"):  # the SDK's pydantic configs; "" marks fields it leaves unassigned
-        return {k: v for k, v in config.model_dump(exclude_none=True).items() if v != ""}
+        return {k: v for k, v in config.model_dump(exclude_none=True, warnings=False).items() if v != ""}
     return config
 
 
 def describe_tune_request(spec: TuneSpec, settings: AwsSettings) -> dict[str, Any]:
-    spec.validate()
+    check_tune_spec(spec)
     source_uri = source_tarball_uri(settings, source_tarball())
     ranges = {name: _dump_range(r) for name, r in _tuning_ranges(spec).items()}
     return {
@@ -556,11 +567,15 @@ def describe_train_request(spec: TrainSpec, settings: AwsSettings) -> dict[str, 
 # --------------------------------------------------------------------------- tune / train
 
 
-def tune(spec: TuneSpec, settings: AwsSettings, session=None, *, wait: bool = False) -> str:
-    """Create the hyperparameter tuning job; returns its name."""
+def check_tune_spec(spec: TuneSpec) -> None:
     spec.validate()
     for candidate in spec.candidate_hyperparameters():
         check_accepted_by_train_script(candidate)
+
+
+def tune(spec: TuneSpec, settings: AwsSettings, session=None, *, wait: bool = False) -> str:
+    """Create the hyperparameter tuning job; returns its name."""
+    check_tune_spec(spec)
     session = session or make_session(settings)
     tuner = build_tuner(spec, settings, session, upload_source_tarball(session, settings))
     tuner.tune(inputs=_data_inputs(spec, settings), wait=wait)
@@ -870,7 +885,6 @@ def _add_tune_parser(commands) -> None:
     p.add_argument("--max-parallel-jobs", type=int, default=2)
     p.add_argument("--early-stopping", action=argparse.BooleanOptionalAction, default=True)
     p.add_argument("--strategy", choices=["Bayesian", "Random", "Hyperband", "Grid"], default="Bayesian")
-    p.add_argument("--objective-type", choices=["Maximize", "Minimize"], default="Maximize")
     _add_job_flags(p, DEFAULT_TUNE_INSTANCE)
 
 
@@ -945,7 +959,6 @@ def tune_spec_from(args: argparse.Namespace) -> TuneSpec:
         max_parallel_jobs=args.max_parallel_jobs,
         early_stopping=args.early_stopping,
         strategy=args.strategy,
-        objective_type=args.objective_type,
     )
 
 
@@ -976,7 +989,7 @@ def _cmd_results(args, settings: AwsSettings) -> dict[str, Any]:
     print(format_table(rows), file=sys.stderr)
     result: dict[str, Any] = {"tuning_job": args.tuning_job, "trials": rows}
     if args.plot:
-        result["plot"] = str(plot_tuning_results(rows, args.plot, metric_definitions()[0]))
+        result["plot"] = str(plot_tuning_results(rows, args.plot, objective().name))
     return result
 
 

@@ -64,7 +64,9 @@ def aws_env(moto_endpoint, monkeypatch, tmp_path):
 @pytest.fixture
 def terraform_outputs(aws_env, tmp_path) -> Path:
     """A saved `terraform output -json` of the root stack, with the outputs interfaces.md names."""
-    kms_key = boto3.client("kms", region_name=REGION).create_key(Description="dogbreed test key")["KeyMetadata"]
+    kms_key = boto3.client("kms", region_name=REGION).create_key(Description="dogbreed test key")[
+        "KeyMetadata"
+    ]
     outputs = {
         "region": REGION,
         "data_bucket_name": BUCKET,
@@ -76,7 +78,9 @@ def terraform_outputs(aws_env, tmp_path) -> Path:
         "function_url": "https://example.lambda-url.us-east-1.on.aws/",
     }
     path = tmp_path / "outputs.json"
-    path.write_text(json.dumps({k: {"sensitive": False, "type": "string", "value": v} for k, v in outputs.items()}))
+    path.write_text(
+        json.dumps({k: {"sensitive": False, "type": "string", "value": v} for k, v in outputs.items()})
+    )
     return path
 
 

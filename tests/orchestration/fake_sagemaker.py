@@ -1,4 +1,4 @@
-"""What SageMaker does after a job is created, which moto leaves out — installed into the moto server's process.
+"""What SageMaker does after a job is created and moto leaves out, installed into the moto server's process.
 
 moto records CreateTrainingJob and CreateHyperParameterTuningJob requests exactly as sent (that is what the
 tests check), marks them Completed at once, but runs nothing: no model.tar.gz appears, a tuning job has no
