@@ -734,7 +734,9 @@ def upload_data(local_dir: Path, s3_uri: str, settings: AwsSettings, session=Non
 def _dataset_files(local_dir: Path) -> list[Path]:
     missing = [split for split in ("train", "valid", "test") if not (local_dir / split).is_dir()]
     if missing:
-        raise LauncherError(f"{local_dir} is not a dogImages folder: missing {', '.join(missing)}/")
+        raise LauncherError(
+            f"{local_dir} is not a dogImages folder: missing {', '.join(m + '/' for m in missing)}"
+        )
     files = sorted(p for p in local_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
     if not files:
         raise LauncherError(f"{local_dir} has no files to upload")
