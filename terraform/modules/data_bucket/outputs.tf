@@ -1,0 +1,19 @@
+output "bucket_name" {
+  description = "Name of the data bucket."
+  value       = aws_s3_bucket.this.bucket # configured, so known at plan time
+}
+
+output "bucket_arn" {
+  description = "ARN of the data bucket."
+  value       = "arn:${data.aws_partition.current.partition}:s3:::${aws_s3_bucket.this.bucket}"
+}
+
+output "kms_key_arn" {
+  description = "ARN of the customer key encrypting the bucket, logs, volumes and endpoint storage."
+  value       = aws_kms_key.this.arn
+}
+
+output "kms_alias_name" {
+  description = "Alias of the key (alias/<name>); role policies grant key use through kms:ResourceAliases."
+  value       = aws_kms_alias.this.name
+}
