@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime
 import fnmatch
 import gzip
 import hashlib
@@ -57,9 +58,13 @@ DATA_CHANNEL = "training"
 DEFAULT_FRAMEWORK_VERSION = "2.10"  # newest PyTorch training DLC known to sagemaker 3.27
 DEFAULT_TUNE_INSTANCE = "ml.g4dn.xlarge"
 DEFAULT_TRAIN_INSTANCE = "ml.g5.xlarge"
-BASE_TRAINING_JOB_NAME = "dogbreed"
-BASE_TUNING_JOB_NAME = "dogbreed-hpo"
-STAGING_PREFIX = "sagemaker"
+# The root stack's default `name`; its IAM policies only allow SageMaker jobs named <name>-*.
+DEFAULT_JOB_PREFIX = "dogbreed"
+# The bucket prefixes the stack's IAM policies allow: the notebook role writes only data/ and code/, the
+# training role reads data/, code/ and checkpoints/ and writes models/ and checkpoints/ (policies/*.json).
+STAGING_PREFIX = "code"
+CHECKPOINT_PREFIX = "checkpoints"
+MODEL_PREFIX = "models"
 UPLOAD_IGNORE_PATTERNS = [
     ".env",
     ".git",
@@ -141,6 +146,15 @@ class AwsSettings:
     bucket: str
     training_role_arn: str
     kms_key_arn: str | None = None
+    job_prefix: str = DEFAULT_JOB_PREFIX
+
+    @property
+    def training_job_base(self) -> str:
+        return self.job_prefix
+
+    @property
+    def tuning_job_base(self) -> str:
+        return f"{self.job_prefix}-hpo"
 
 
 # setting -> (flag, terraform output)
@@ -149,6 +163,7 @@ _SETTING_SOURCES = {
     "bucket": ("--bucket", "data_bucket_name"),
     "training_role_arn": ("--role", "training_role_arn"),
     "kms_key_arn": ("--kms-key", "kms_key_arn"),
+    "job_prefix": ("--job-prefix", "name"),
 }
 
 
@@ -158,11 +173,18 @@ def resolve_settings(
     bucket: str | None = None,
     role: str | None = None,
     kms_key: str | None = None,
+    job_prefix: str | None = None,
     terraform_dir: Path = DEFAULT_TERRAFORM_DIR,
     terraform_outputs: Path | None = None,
 ) -> AwsSettings:
     """Flags win; whatever is missing comes from the root stack's outputs (read only when needed)."""
-    given = {"region": region, "bucket": bucket, "training_role_arn": role, "kms_key_arn": kms_key}
+    given = {
+        "region": region,
+        "bucket": bucket,
+        "training_role_arn": role,
+        "kms_key_arn": kms_key,
+        "job_prefix": job_prefix,
+    }
     outputs: TerraformOutputs | None = None
     resolved: dict[str, str | None] = {}
     for name, value in given.items():
@@ -175,6 +197,7 @@ def resolve_settings(
             flag, output = _SETTING_SOURCES[name]
             where = outputs.origin if outputs else "terraform output"
             raise LauncherError(f"no {name}: pass {flag} or apply the root stack so `{where}` has `{output}`")
+    resolved["job_prefix"] = resolved["job_prefix"] or DEFAULT_JOB_PREFIX
     return AwsSettings(**resolved)
 
 
@@ -184,9 +207,13 @@ def make_session(settings: AwsSettings):
     from sagemaker.core.helper.session_helper import Session
 
     boto_session = boto3.Session(region_name=settings.region)
-    return Session(
+    session = Session(
         boto_session=boto_session, default_bucket=settings.bucket, default_bucket_prefix=STAGING_PREFIX
     )
+    # The bucket is Terraform's. Without this the SDK probes it on first use (ListBuckets, then ListObjects
+    # on the bare prefix, or CreateBucket), which the least-privilege notebook role is rightly denied.
+    session._default_bucket = settings.bucket
+    return session
 
 
 # --------------------------------------------------------------------------- hyperparameters
@@ -339,7 +366,7 @@ class TuneSpec(JobSpec):
 class TrainSpec(JobSpec):
     instance_count: int = 2
     processes_per_node: int | None = None  # torchrun default: one per GPU
-    checkpoint_s3_uri: str | None = None  # default: s3://<bucket>/sagemaker/<base>/<job>/checkpoints
+    checkpoint_s3_uri: str | None = None  # default: s3://<bucket>/checkpoints/dogbreed-<UTC time>/
     from_tuning_job: str | None = None
 
     def validate(self) -> None:
@@ -397,7 +424,9 @@ def _source_files() -> list[Path]:
 
 def source_tarball_uri(settings: AwsSettings, tarball: bytes) -> str:
     digest = hashlib.sha256(tarball).hexdigest()[:16]
-    return f"s3://{settings.bucket}/{STAGING_PREFIX}/{BASE_TUNING_JOB_NAME}/source/{digest}/sourcedir.tar.gz"
+    return (
+        f"s3://{settings.bucket}/{STAGING_PREFIX}/{settings.tuning_job_base}/source/{digest}/sourcedir.tar.gz"
+    )
 
 
 def upload_source_tarball(session, settings: AwsSettings) -> str:
@@ -443,7 +472,7 @@ def _sdk_configs(spec: JobSpec, settings: AwsSettings, source_dir: str = str(SOU
             max_wait_time_in_seconds=spec.wait_seconds() if spec.spot else None,
         ),
         output_data_config=OutputDataConfig(
-            s3_output_path=f"s3://{settings.bucket}/models/", kms_key_id=settings.kms_key_arn
+            s3_output_path=f"s3://{settings.bucket}/{MODEL_PREFIX}/", kms_key_id=settings.kms_key_arn
         ),
         hyperparameters=dict(spec.hyperparameters),
     )
@@ -473,7 +502,7 @@ def _tuning_ranges(spec: TuneSpec) -> dict[str, Any]:
     return ranges
 
 
-def _tuner_options(spec: TuneSpec) -> dict[str, Any]:
+def _tuner_options(spec: TuneSpec, settings: AwsSettings) -> dict[str, Any]:
     target = objective()
     return dict(
         objective_metric_name=target.name,
@@ -483,12 +512,18 @@ def _tuner_options(spec: TuneSpec) -> dict[str, Any]:
         max_jobs=spec.max_jobs,
         max_parallel_jobs=spec.max_parallel_jobs,
         early_stopping_type="Auto" if spec.early_stopping else "Off",
-        base_tuning_job_name=BASE_TUNING_JOB_NAME,
+        base_tuning_job_name=settings.tuning_job_base,
     )
 
 
+def default_checkpoint_uri(settings: AwsSettings) -> str:
+    """A fresh prefix per run: a spot restart of this job resumes from it, a new job never does."""
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
+    return f"s3://{settings.bucket}/{CHECKPOINT_PREFIX}/{settings.training_job_base}-{stamp}/"
+
+
 def _checkpoint_config(spec: TrainSpec):
-    """Where spot-interrupted instances resume from; the SDK picks a per-job prefix when none is given."""
+    """Where instances sync /opt/ml/checkpoints, so a spot-interrupted job resumes instead of restarting."""
     from sagemaker.core.training.configs import CheckpointConfig
 
     return CheckpointConfig(s3_uri=spec.checkpoint_s3_uri)
@@ -500,7 +535,7 @@ def build_trial_trainer(spec: TuneSpec, settings: AwsSettings, session, source_u
 
     return ModelTrainer(
         sagemaker_session=session,
-        base_job_name=BASE_TRAINING_JOB_NAME,
+        base_job_name=settings.training_job_base,
         **_sdk_configs(spec, settings, source_uri),
     )
 
@@ -511,7 +546,7 @@ def build_distributed_trainer(spec: TrainSpec, settings: AwsSettings, session):
 
     return ModelTrainer(
         sagemaker_session=session,
-        base_job_name=BASE_TRAINING_JOB_NAME,
+        base_job_name=settings.training_job_base,
         distributed=_torchrun(spec),
         checkpoint_config=_checkpoint_config(spec),
         **_sdk_configs(spec, settings),
@@ -523,7 +558,7 @@ def build_tuner(spec: TuneSpec, settings: AwsSettings, session, source_uri: str)
 
     trainer = build_trial_trainer(spec, settings, session, source_uri)
     return HyperparameterTuner(
-        model_trainer=trainer, hyperparameter_ranges=_tuning_ranges(spec), **_tuner_options(spec)
+        model_trainer=trainer, hyperparameter_ranges=_tuning_ranges(spec), **_tuner_options(spec, settings)
     )
 
 
@@ -541,7 +576,7 @@ def describe_tune_request(spec: TuneSpec, settings: AwsSettings) -> dict[str, An
     source_uri = source_tarball_uri(settings, source_tarball())
     ranges = {name: _dump_range(r) for name, r in _tuning_ranges(spec).items()}
     return {
-        "HyperparameterTuner": {**_tuner_options(spec), "hyperparameter_ranges": ranges},
+        "HyperparameterTuner": {**_tuner_options(spec, settings), "hyperparameter_ranges": ranges},
         "ModelTrainer": {k: _dump(v) for k, v in _sdk_configs(spec, settings, source_uri).items()},
         "inputs": [_dump(i) for i in _data_inputs(spec, settings)],
     }
@@ -553,6 +588,7 @@ def _dump_range(parameter_range) -> dict[str, Any]:
 
 
 def describe_train_request(spec: TrainSpec, settings: AwsSettings) -> dict[str, Any]:
+    spec.checkpoint_s3_uri = spec.checkpoint_s3_uri or default_checkpoint_uri(settings)
     spec.validate()
     return {
         "ModelTrainer": {
@@ -588,6 +624,7 @@ def train(spec: TrainSpec, settings: AwsSettings, session=None, *, wait: bool = 
     if spec.from_tuning_job:
         best = best_training_job(session, spec.from_tuning_job)
         spec.hyperparameters = {**best.hyperparameters, **spec.hyperparameters}
+    spec.checkpoint_s3_uri = spec.checkpoint_s3_uri or default_checkpoint_uri(settings)
     spec.validate()
     check_accepted_by_train_script(spec.hyperparameters)
     trainer = build_distributed_trainer(spec, settings, session)
@@ -834,6 +871,9 @@ def _add_aws_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--role", help="SageMaker training role ARN (output: training_role_arn)")
     group.add_argument("--kms-key", help="KMS key ARN for S3 objects and volumes (output: kms_key_arn)")
     group.add_argument(
+        "--job-prefix", help=f"SageMaker job name prefix (output: name, else {DEFAULT_JOB_PREFIX})"
+    )
+    group.add_argument(
         "--terraform-dir", type=Path, default=DEFAULT_TERRAFORM_DIR, help="root stack directory"
     )
     group.add_argument(
@@ -903,7 +943,7 @@ def _add_train_parser(commands) -> None:
     p.add_argument(
         "--processes-per-node", type=int, help="torchrun processes per instance (default: one per GPU)"
     )
-    p.add_argument("--checkpoint-s3-uri", help="default: s3://<bucket>/sagemaker/<base>/<job>/checkpoints")
+    p.add_argument("--checkpoint-s3-uri", help="default: s3://<bucket>/checkpoints/dogbreed-<UTC time>/")
     p.add_argument("--from-tuning-job", help="start from the best hyperparameters of this tuning job")
     _add_job_flags(p, DEFAULT_TRAIN_INSTANCE)
 
@@ -931,6 +971,7 @@ def _settings_from(args: argparse.Namespace) -> AwsSettings:
         bucket=args.bucket,
         role=args.role,
         kms_key=args.kms_key,
+        job_prefix=args.job_prefix,
         terraform_dir=args.terraform_dir,
         terraform_outputs=args.terraform_outputs,
     )
@@ -1003,7 +1044,8 @@ def _cmd_train(args, settings: AwsSettings) -> dict[str, Any]:
             spec.hyperparameters = {**best.hyperparameters, **spec.hyperparameters}
         check_accepted_by_train_script(spec.hyperparameters)
         return {"dry_run": describe_train_request(spec, settings)}
-    return {"training_job": train(spec, settings, wait=args.wait)}
+    job = train(spec, settings, wait=args.wait)
+    return {"training_job": job, "checkpoint_s3_uri": spec.checkpoint_s3_uri}
 
 
 def _cmd_publish(args, settings: AwsSettings) -> dict[str, Any]:

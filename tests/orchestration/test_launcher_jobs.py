@@ -117,8 +117,7 @@ def test_distributed_job_from_the_best_trial(tuning_job, capsys, terraform_outpu
     assert job["ResourceConfig"]["InstanceCount"] == 2
     assert job["EnableManagedSpotTraining"] is True
     assert job["StoppingCondition"] == {"MaxRuntimeInSeconds": 3600, "MaxWaitTimeInSeconds": 7200}
-    assert job["CheckpointConfig"]["S3Uri"].startswith(f"s3://{BUCKET}/")
-    assert job["CheckpointConfig"]["S3Uri"].endswith(f"{name}/checkpoints")
+    assert job["CheckpointConfig"]["S3Uri"].startswith(f"s3://{BUCKET}/checkpoints/dogbreed-")
     assert job["CheckpointConfig"]["LocalPath"] == "/opt/ml/checkpoints"
     # the best trial's tuned values, plus the tuning job's static ones
     assert job["HyperParameters"] == {"epochs": "3", **best["TunedHyperParameters"]}
