@@ -9,6 +9,7 @@ Subcommands (``python training/launch.py <command> --help`` for every flag):
                hyperparameters given with --hp or taken from the best job of --from-tuning-job
   publish      record the winning model.tar.gz where the Terraform root stack reads it
                (terraform/model.auto.tfvars.json and optionally an SSM parameter)
+  predict      after `terraform apply`: call the prediction Lambda with an image
 
 Region, bucket, roles and KMS key come from flags or from ``terraform output -json`` of the root stack
 (outputs ``region``, ``data_bucket_name``, ``training_role_arn``, ``kms_key_arn``); nothing is hard-coded.
@@ -22,6 +23,7 @@ created.
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import datetime
 import fnmatch
@@ -848,6 +850,41 @@ def publish(
     return published
 
 
+# --------------------------------------------------------------------------- try the deployed API
+
+
+def function_name_from_stack(
+    terraform_dir: Path = DEFAULT_TERRAFORM_DIR, outputs_file: Path | None = None
+) -> str:
+    outputs = TerraformOutputs.load(terraform_dir, outputs_file)
+    name = outputs.get("function_name")
+    if not name:
+        raise LauncherError(
+            f"no function_name in `{outputs.origin}`: publish a model, then `terraform apply` the root stack"
+        )
+    return name
+
+
+def predict(session, function_name: str, image: Path, top_k: int = 3) -> dict[str, Any]:
+    """Invoke the prediction Lambda directly with one image (its JSON request form); returns its answer."""
+    image = Path(image)
+    if not image.is_file():
+        raise LauncherError(f"{image} is not a file")
+    request = {"image": base64.b64encode(image.read_bytes()).decode("ascii"), "top_k": top_k}
+    client = session.boto_session.client("lambda")
+    response = client.invoke(FunctionName=function_name, Payload=json.dumps(request).encode())
+    envelope = json.loads(response["Payload"].read() or b"{}")
+    if response.get("FunctionError") or "statusCode" not in envelope:
+        raise LauncherError(f"{function_name} failed: {envelope.get('errorMessage', 'no response envelope')}")
+    body = json.loads(envelope.get("body") or "{}")
+    if envelope["statusCode"] != 200:
+        error = body.get("error", {})
+        raise LauncherError(
+            f"{function_name} answered {envelope['statusCode']}: {error.get('message', body)}"
+        )
+    return body
+
+
 # --------------------------------------------------------------------------- command line
 
 
@@ -861,6 +898,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     _add_results_parser(commands)
     _add_train_parser(commands)
     _add_publish_parser(commands)
+    _add_predict_parser(commands)
     return parser
 
 
@@ -965,6 +1003,14 @@ def _add_publish_parser(commands) -> None:
     _add_aws_flags(p)
 
 
+def _add_predict_parser(commands) -> None:
+    p = commands.add_parser("predict", help="call the deployed prediction Lambda with an image")
+    p.add_argument("image", type=Path, help="a JPEG or PNG file")
+    p.add_argument("--top-k", type=int, default=3)
+    p.add_argument("--function-name", help="default: the root stack's output function_name")
+    _add_aws_flags(p)
+
+
 def _settings_from(args: argparse.Namespace) -> AwsSettings:
     return resolve_settings(
         region=args.region,
@@ -1065,12 +1111,18 @@ def _cmd_publish(args, settings: AwsSettings) -> dict[str, Any]:
     return publish(session, model_data, tfvars_path=tfvars, ssm_parameter=args.ssm_parameter)
 
 
+def _cmd_predict(args, settings: AwsSettings) -> dict[str, Any]:
+    name = args.function_name or function_name_from_stack(args.terraform_dir, args.terraform_outputs)
+    return predict(make_session(settings), name, args.image, args.top_k)
+
+
 _COMMANDS = {
     "upload-data": _cmd_upload,
     "tune": _cmd_tune,
     "results": _cmd_results,
     "train": _cmd_train,
     "publish": _cmd_publish,
+    "predict": _cmd_predict,
 }
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import subprocess
 import sys
+from types import SimpleNamespace
 
+import botocore.session
 import launch
 import pytest
+from botocore.response import StreamingBody
+from botocore.stub import ANY, Stubber
 from conftest import BUCKET, REGION, REPO_ROOT, TRAINING_ROLE
 
 pytestmark = pytest.mark.timeout(120)
@@ -206,3 +212,49 @@ def test_help_runs_as_a_script():
     assert result.returncode == 0, result.stderr
     assert "--from-tuning-job" in result.stdout
     assert "--checkpoint-s3-uri" in result.stdout
+
+
+def stubbed_session(stubber_client):
+    return SimpleNamespace(boto_session=SimpleNamespace(client=lambda service: stubber_client))
+
+
+def lambda_answer(status: int, body: dict) -> dict:
+    payload = json.dumps({"statusCode": status, "headers": {}, "body": json.dumps(body)}).encode()
+    return {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(payload), len(payload))}
+
+
+def test_predict_sends_the_image_as_the_lambdas_json_request(tmp_path):
+    image = tmp_path / "dog.jpg"
+    image.write_bytes(b"\xff\xd8\xffjpeg bytes")
+    client = botocore.session.get_session().create_client("lambda", region_name=REGION)
+    answer = {"predictions": [{"label": "Akita", "index": 3, "probability": 0.9}]}
+    request = {"image": base64.b64encode(image.read_bytes()).decode(), "top_k": 2}
+    with Stubber(client) as stubber:
+        stubber.add_response(
+            "invoke",
+            lambda_answer(200, answer),
+            {"FunctionName": "dogbreed-predict", "Payload": json.dumps(request).encode()},
+        )
+        assert launch.predict(stubbed_session(client), "dogbreed-predict", image, top_k=2) == answer
+        stubber.assert_no_pending_responses()
+
+
+def test_predict_error_answer_is_one_clear_line(tmp_path):
+    image = tmp_path / "dog.jpg"
+    image.write_bytes(b"not an image")
+    client = botocore.session.get_session().create_client("lambda", region_name=REGION)
+    error = {"error": {"code": "UnsupportedImage", "message": "The image could not be read."}}
+    with Stubber(client) as stubber:
+        stubber.add_response("invoke", lambda_answer(400, error), {"FunctionName": "f", "Payload": ANY})
+        with pytest.raises(launch.LauncherError, match="f answered 400: The image could not be read."):
+            launch.predict(stubbed_session(client), "f", image)
+
+
+def test_predict_needs_a_deployed_function(tmp_path, capsys):
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(
+        json.dumps({"region": REGION, "data_bucket_name": BUCKET, "training_role_arn": TRAINING_ROLE})
+    )
+    line = run_cli_failing(capsys, "predict", str(tmp_path / "x.jpg"), "--terraform-outputs", str(outputs))
+    assert "no function_name" in line
+    assert "terraform apply" in line
