@@ -21,43 +21,43 @@ module "network" {
 module "training_role" {
   source = "./modules/training_role"
 
-  name           = var.name
-  bucket_name    = module.data_bucket.bucket_name
-  kms_alias_name = module.data_bucket.kms_alias_name
+  name                = var.name
+  bucket_name         = module.data_bucket.bucket_name
+  kms_key_project_tag = module.data_bucket.kms_key_project_tag
 }
 
 module "notebook" {
   source = "./modules/notebook"
 
-  name              = "${var.name}-notebook"
-  job_name_prefix   = var.name
-  instance_type     = var.notebook_instance_type
-  vpc_id            = module.network.vpc_id
-  vpc_cidr_block    = module.network.vpc_cidr_block
-  subnet_id         = module.network.private_subnet_ids[0]
-  s3_prefix_list_id = module.network.s3_prefix_list_id
-  kms_key_arn       = module.data_bucket.kms_key_arn
-  kms_alias_name    = module.data_bucket.kms_alias_name
-  bucket_name       = module.data_bucket.bucket_name
-  training_role_arn = module.training_role.role_arn
+  name                = "${var.name}-notebook"
+  job_name_prefix     = var.name
+  instance_type       = var.notebook_instance_type
+  vpc_id              = module.network.vpc_id
+  vpc_cidr_block      = module.network.vpc_cidr_block
+  subnet_id           = module.network.private_subnet_ids[0]
+  s3_prefix_list_id   = module.network.s3_prefix_list_id
+  kms_key_arn         = module.data_bucket.kms_key_arn
+  kms_key_project_tag = module.data_bucket.kms_key_project_tag
+  bucket_name         = module.data_bucket.bucket_name
+  training_role_arn   = module.training_role.role_arn
 }
 
 module "ec2_trainer" {
   source = "./modules/ec2_trainer"
   count  = var.ec2_trainer.create ? 1 : 0
 
-  name               = var.name
-  instance_type      = var.ec2_trainer.instance_type
-  ami_id             = var.ec2_trainer.ami_id
-  use_spot           = var.ec2_trainer.use_spot
-  vpc_id             = module.network.vpc_id
-  vpc_cidr_block     = module.network.vpc_cidr_block
-  subnet_id          = module.network.private_subnet_ids[0]
-  s3_prefix_list_id  = module.network.s3_prefix_list_id
-  bucket_name        = module.data_bucket.bucket_name
-  kms_key_arn        = module.data_bucket.kms_key_arn
-  kms_alias_name     = module.data_bucket.kms_alias_name
-  user_data_template = "${local.repository_root}/ec2/user_data.sh.tftpl"
+  name                = var.name
+  instance_type       = var.ec2_trainer.instance_type
+  ami_id              = var.ec2_trainer.ami_id
+  use_spot            = var.ec2_trainer.use_spot
+  vpc_id              = module.network.vpc_id
+  vpc_cidr_block      = module.network.vpc_cidr_block
+  subnet_id           = module.network.private_subnet_ids[0]
+  s3_prefix_list_id   = module.network.s3_prefix_list_id
+  bucket_name         = module.data_bucket.bucket_name
+  kms_key_arn         = module.data_bucket.kms_key_arn
+  kms_key_project_tag = module.data_bucket.kms_key_project_tag
+  user_data_template  = "${local.repository_root}/ec2/user_data.sh.tftpl"
   code_dirs = {
     training = "${local.repository_root}/training"
     ec2      = "${local.repository_root}/ec2"
@@ -74,7 +74,7 @@ module "endpoint" {
   model_data_url                   = var.model_data_url
   bucket_name                      = module.data_bucket.bucket_name
   kms_key_arn                      = module.data_bucket.kms_key_arn
-  kms_alias_name                   = module.data_bucket.kms_alias_name
+  kms_key_project_tag              = module.data_bucket.kms_key_project_tag
   instance_type                    = var.endpoint.instance_type
   image_tag                        = var.endpoint.image_tag
   enable_autoscaling               = var.endpoint.enable_autoscaling
@@ -101,5 +101,5 @@ module "predict_lambda" {
   function_url_auth_type    = var.predict_api.function_url_auth_type
   function_url_invoker_arns = var.predict_api.function_url_invoker_arns
   kms_key_arn               = module.data_bucket.kms_key_arn
-  kms_alias_name            = module.data_bucket.kms_alias_name
+  kms_key_project_tag       = module.data_bucket.kms_key_project_tag
 }

@@ -7,10 +7,9 @@ resource "aws_kms_key" "this" {
     region     = data.aws_region.current.name
     account_id = data.aws_caller_identity.current.account_id
   })
-  tags = var.tags
+  tags = merge(var.tags, { Project = var.name })
 }
 
-# Roles reach the key through this alias (kms:ResourceAliases), so their policies are known before the key exists.
 resource "aws_kms_alias" "this" {
   name          = "alias/${var.name}"
   target_key_id = aws_kms_key.this.key_id

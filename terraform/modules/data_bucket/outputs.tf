@@ -13,7 +13,12 @@ output "kms_key_arn" {
   value       = aws_kms_key.this.arn
 }
 
+output "kms_key_project_tag" {
+  description = "Project tag of the key; role policies grant key use through aws:ResourceTag/Project."
+  value       = aws_kms_key.this.tags["Project"]
+}
+
 output "kms_alias_name" {
-  description = "Alias of the key (alias/<name>); role policies grant key use through kms:ResourceAliases."
+  description = "Alias of the key (alias/<name>)."
   value       = aws_kms_alias.this.name
 }

@@ -9,11 +9,11 @@ resource "aws_iam_role_policy" "this" {
   name = "train-from-project-bucket"
   role = aws_iam_role.this.name
   policy = templatefile("${local.policies}/ec2_trainer.json", {
-    partition  = data.aws_partition.current.partition
-    region     = data.aws_region.current.name
-    account_id = data.aws_caller_identity.current.account_id
-    bucket     = var.bucket_name
-    kms_alias  = var.kms_alias_name
+    partition           = data.aws_partition.current.partition
+    region              = data.aws_region.current.name
+    account_id          = data.aws_caller_identity.current.account_id
+    bucket              = var.bucket_name
+    kms_key_project_tag = var.kms_key_project_tag
   })
 }
 

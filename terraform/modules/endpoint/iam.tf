@@ -11,14 +11,12 @@ resource "aws_iam_role_policy" "this" {
   name = "serve-model"
   role = aws_iam_role.this.name
   policy = templatefile("${local.policies}/endpoint.json", {
-    partition         = data.aws_partition.current.partition
-    region            = data.aws_region.current.name
-    account_id        = data.aws_caller_identity.current.account_id
-    bucket            = var.bucket_name
-    endpoint_name     = var.name
-    model_object_arn  = local.model_object_arn
-    kms_alias         = var.kms_alias_name
-    image_registry_id = data.aws_sagemaker_prebuilt_ecr_image.this.registry_id
-    image_repository  = var.image_repository
+    partition           = data.aws_partition.current.partition
+    region              = data.aws_region.current.name
+    account_id          = data.aws_caller_identity.current.account_id
+    bucket              = var.bucket_name
+    endpoint_name       = var.name
+    model_object_arn    = local.model_object_arn
+    kms_key_project_tag = var.kms_key_project_tag
   })
 }

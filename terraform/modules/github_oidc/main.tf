@@ -12,12 +12,12 @@ locals {
     ? "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:oidc-provider/token.actions.githubusercontent.com"
   : var.existing_oidc_provider_arn)
   common_vars = {
-    partition    = data.aws_partition.current.partition
-    region       = data.aws_region.current.name
-    account_id   = data.aws_caller_identity.current.account_id
-    state_bucket = var.state_bucket_name
-    state_key    = var.state_key
-    kms_alias    = var.state_kms_alias_name
+    partition           = data.aws_partition.current.partition
+    region              = data.aws_region.current.name
+    account_id          = data.aws_caller_identity.current.account_id
+    state_bucket        = var.state_bucket_name
+    state_key           = var.state_key
+    kms_key_project_tag = var.state_kms_key_project_tag
   }
   roles = {
     plan  = { subjects = local.plan_subjects, description = "Terraform plan from pull requests and main: read-only." }

@@ -64,7 +64,12 @@ variable "state_key" {
 }
 
 variable "state_kms_alias_name" {
-  description = "Alias of the key encrypting the state bucket."
+  description = "Alias (alias/...) of the key encrypting the state bucket; written into the backend settings."
+  type        = string
+}
+
+variable "state_kms_key_project_tag" {
+  description = "Value of the Project tag on the state key; the roles may use only keys carrying it."
   type        = string
 }
 

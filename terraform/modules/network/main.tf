@@ -1,12 +1,9 @@
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
-data "aws_availability_zones" "available" {
-  state = "available"
-}
 
 locals {
-  azs                 = slice(data.aws_availability_zones.available.names, 0, var.subnet_count)
+  azs                 = coalesce(var.availability_zones, [for suffix in ["a", "b"] : "${data.aws_region.current.name}${suffix}"])
   flow_log_group_arn  = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${local.flow_log_group_name}"
   flow_log_group_name = "/vpc/${var.name}/flow-logs"
   policies            = "${path.module}/../../../policies"
@@ -27,7 +24,7 @@ resource "aws_default_security_group" "this" {
 }
 
 resource "aws_subnet" "private" {
-  count = var.subnet_count
+  count = length(local.azs)
 
   vpc_id            = aws_vpc.this.id
   availability_zone = local.azs[count.index]
@@ -41,7 +38,7 @@ resource "aws_route_table" "private" {
 }
 
 resource "aws_route_table_association" "private" {
-  count = var.subnet_count
+  count = length(local.azs)
 
   subnet_id      = aws_subnet.private[count.index].id
   route_table_id = aws_route_table.private.id

@@ -14,14 +14,14 @@ variable "cidr_block" {
   }
 }
 
-variable "subnet_count" {
-  description = "Number of private subnets, one per availability zone."
-  type        = number
-  default     = 2
+variable "availability_zones" {
+  description = "Availability zones of the private subnets, one subnet each; null uses zones a and b of the region."
+  type        = list(string)
+  default     = null
 
   validation {
-    condition     = var.subnet_count >= 1 && var.subnet_count <= 6
-    error_message = "subnet_count must be between 1 and 6."
+    condition     = var.availability_zones == null ? true : length(var.availability_zones) >= 1 && length(var.availability_zones) <= 6
+    error_message = "availability_zones must list 1 to 6 zones."
   }
 }
 

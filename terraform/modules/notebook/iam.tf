@@ -11,13 +11,13 @@ resource "aws_iam_role_policy" "this" {
   name = "run-project-training"
   role = aws_iam_role.this.name
   policy = templatefile("${local.policies}/notebook.json", {
-    partition         = data.aws_partition.current.partition
-    region            = data.aws_region.current.name
-    account_id        = data.aws_caller_identity.current.account_id
-    name              = var.job_name_prefix
-    notebook_name     = var.name
-    bucket            = var.bucket_name
-    kms_alias         = var.kms_alias_name
-    training_role_arn = var.training_role_arn
+    partition           = data.aws_partition.current.partition
+    region              = data.aws_region.current.name
+    account_id          = data.aws_caller_identity.current.account_id
+    name                = var.job_name_prefix
+    notebook_name       = var.name
+    bucket              = var.bucket_name
+    kms_key_project_tag = var.kms_key_project_tag
+    training_role_arn   = var.training_role_arn
   })
 }

@@ -54,8 +54,8 @@ variable "kms_key_arn" {
   type        = string
 }
 
-variable "kms_alias_name" {
-  description = "Alias of the same key; the role may use the key only through it."
+variable "kms_key_project_tag" {
+  description = "Value of the Project tag on the project key: the role may use only keys carrying it (aws:ResourceTag/Project), so its policy is known before the key exists."
   type        = string
 }
 

@@ -18,10 +18,10 @@ resource "aws_iam_role_policy" "runtime" {
   name = "logs-tracing-environment"
   role = aws_iam_role.this.name
   policy = templatefile("${local.policies}/lambda_runtime.json", {
-    partition     = data.aws_partition.current.partition
-    region        = data.aws_region.current.name
-    account_id    = data.aws_caller_identity.current.account_id
-    log_group_arn = local.log_group_arn
-    kms_alias     = var.kms_alias_name
+    partition           = data.aws_partition.current.partition
+    region              = data.aws_region.current.name
+    account_id          = data.aws_caller_identity.current.account_id
+    log_group_arn       = local.log_group_arn
+    kms_key_project_tag = var.kms_key_project_tag
   })
 }

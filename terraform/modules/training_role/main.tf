@@ -2,11 +2,6 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
-# The SageMaker PyTorch training container, looked up so the role can pull exactly that repository.
-data "aws_sagemaker_prebuilt_ecr_image" "training" {
-  repository_name = var.image_repository
-}
-
 locals {
   role_name = "${var.name}-sagemaker-training"
   policies  = "${path.module}/../../../policies"
@@ -26,12 +21,10 @@ resource "aws_iam_role_policy" "this" {
   name = "train-from-project-bucket"
   role = aws_iam_role.this.name
   policy = templatefile("${local.policies}/training_job.json", {
-    partition         = data.aws_partition.current.partition
-    region            = data.aws_region.current.name
-    account_id        = data.aws_caller_identity.current.account_id
-    bucket            = var.bucket_name
-    kms_alias         = var.kms_alias_name
-    image_registry_id = data.aws_sagemaker_prebuilt_ecr_image.training.registry_id
-    image_repository  = var.image_repository
+    partition           = data.aws_partition.current.partition
+    region              = data.aws_region.current.name
+    account_id          = data.aws_caller_identity.current.account_id
+    bucket              = var.bucket_name
+    kms_key_project_tag = var.kms_key_project_tag
   })
 }

@@ -8,20 +8,9 @@ variable "bucket_name" {
   type        = string
 }
 
-variable "kms_alias_name" {
-  description = "Alias (alias/...) of the project key; key use is granted through kms:ResourceAliases."
+variable "kms_key_project_tag" {
+  description = "Value of the Project tag on the project key: the role may use only keys carrying it (aws:ResourceTag/Project), so its policy is known before the key exists."
   type        = string
-
-  validation {
-    condition     = startswith(var.kms_alias_name, "alias/")
-    error_message = "kms_alias_name must start with alias/."
-  }
-}
-
-variable "image_repository" {
-  description = "SageMaker prebuilt ECR repository of the training container."
-  type        = string
-  default     = "pytorch-training"
 }
 
 variable "tags" {
