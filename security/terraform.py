@@ -23,6 +23,10 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LAMBDA_ZIP = Path("build/predict_lambda.zip")
 LAMBDA_ZIP_TOOL = Path("tools/build_lambda_zip.py")
 USER_DATA_TEMPLATE = Path("ec2/user_data.sh.tftpl")
+REGION = "eu-west-1"
+# The network module's defaults: 10.42.0.0/16, /20 subnets in zones a and b (cidrsubnet(cidr, 4, index)).
+GATE_VPC_CIDR = "10.42.0.0/16"
+GATE_SUBNETS = ((f"{REGION}a", "10.42.0.0/20"), (f"{REGION}b", "10.42.16.0/20"))
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": ""}
 
 
@@ -117,8 +121,8 @@ def _stage_user_data(destination: Path) -> str | None:
     if target.exists():
         return None
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(FIXTURES / "user_data.sh.tftpl", target)
-    return f"{USER_DATA_TEMPLATE} not in the repository yet: planned with security/fixtures/user_data.sh.tftpl"
+    shutil.copy(REPO_ROOT / "terraform" / "tests" / "fixtures" / "user_data.sh.tftpl", target)
+    return f"{USER_DATA_TEMPLATE} not in the repository yet: planned with terraform/tests/fixtures/user_data.sh.tftpl"
 
 
 def _stage_lambda_zip(repo_root: Path, destination: Path) -> str | None:
@@ -138,17 +142,34 @@ def _stage_lambda_zip(repo_root: Path, destination: Path) -> str | None:
 def plan_json(stack: Path, var_file: Path, env: dict[str, str]) -> dict:
     """Plan the staged root stack against moto and return `terraform show -json` of it.
 
-    The project key and the subnets are applied to moto first, so their ARNs and ids are known in the plan
-    and checkov sees the KMS and VPC settings of every resource instead of "known after apply".
+    The project key, the VPC and its subnets are created in moto first and imported by the plan, so their ARNs
+    and ids are known: checkov then sees the KMS and subnet settings of every resource instead of
+    "known after apply". (Importing is much faster than a targeted apply, which waits on propagation checks.)
     """
     root = stack / "terraform"
     with moto_server() as endpoint:
-        env = {**env, **FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": "eu-west-1"}
+        env = {**env, **FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": REGION}
+        imports = _seed_existing_resources(endpoint, json.loads(var_file.read_text()).get("name", "dogbreed"))
+        (root / "gate_imports.tf").write_text(imports)
         run(["init", "-input=false"], root, env)
-        targets = ["-target=module.data_bucket.aws_kms_key.this", "-target=module.network.aws_subnet.private"]
-        run(["apply", "-input=false", "-auto-approve", f"-var-file={var_file}", *targets], root, env)
         run(["plan", "-input=false", f"-var-file={var_file}", "-out=tfplan"], root, env)
         return json.loads(_show(root, env))
+
+
+def _seed_existing_resources(endpoint: str, name: str) -> str:
+    """Create the key and the network the stack would create, in moto; return import blocks for them."""
+    import boto3
+
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+    key_id = session.client("kms", endpoint_url=endpoint).create_key(
+        KeyUsage="ENCRYPT_DECRYPT", KeySpec="SYMMETRIC_DEFAULT", Tags=[{"TagKey": "Project", "TagValue": name}])["KeyMetadata"]["KeyId"]
+    ec2 = session.client("ec2", endpoint_url=endpoint)
+    vpc_id = ec2.create_vpc(CidrBlock=GATE_VPC_CIDR)["Vpc"]["VpcId"]
+    imports = {"module.data_bucket.aws_kms_key.this": key_id, "module.network.aws_vpc.this": vpc_id}
+    for index, (zone, cidr) in enumerate(GATE_SUBNETS):
+        subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=zone)["Subnet"]["SubnetId"]
+        imports[f"module.network.aws_subnet.private[{index}]"] = subnet
+    return "".join(f'import {{\n  to = {address}\n  id = "{value}"\n}}\n\n' for address, value in imports.items())
 
 
 def _show(root: Path, env: dict[str, str]) -> str:
