@@ -14,7 +14,7 @@ import launch
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
-from conftest import BUCKET, REGION, REPO_ROOT, TRAINING_ROLE
+from orchestration_support import BUCKET, REGION, REPO_ROOT, TRAINING_ROLE
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -95,6 +95,8 @@ def test_unreadable_outputs_file_is_a_clear_error(capsys, tmp_path):
         (["train", "--instance-count", "0"], "instance count must be >= 1"),
         (["train", "--max-run", "3600", "--max-wait", "600"], "max wait (600 s) must be >= max run (3600 s)"),
         (["train", "--instance-type", "g5.xlarge"], "must be a SageMaker type"),
+        (["train", "--no-spot", "--max-wait", "7200"], "max wait only applies to spot training"),
+        (["train", "--volume-size", "0"], "volume size must be >= 1 GB"),
         (["train", "--data", "/local/dogImages"], "must be an s3:// URI"),
         (["train", "--hp", "epochs"], "is not NAME=VALUE"),
         (["train", "--hp", "lr=0.1"], "unrecognized arguments: --lr 0.1"),
