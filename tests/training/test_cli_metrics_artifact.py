@@ -17,6 +17,7 @@ import train
 from dogbreed.artifact import pack_model_artifact
 from dogbreed.engine import EpochResult
 from dogbreed.metrics import METRIC_DEFINITIONS, OBJECTIVE_METRIC, format_line, parse_metrics
+from dogbreed.trainer import TrainingState
 
 from tests.training.helpers import FAST_FLAGS
 
@@ -155,7 +156,7 @@ def epoch(loss: float, accuracy: float = 0.5) -> EpochResult:
 
 
 def test_early_stopping_counts_epochs_without_a_lower_validation_loss():
-    state = train.TrainingState()
+    state = TrainingState()
     improvements = [
         state.record(number, epoch(1.0), epoch(loss))
         for number, loss in enumerate([0.9, 0.8, 0.85, 0.8, 0.7, 0.75], start=1)

@@ -88,3 +88,33 @@ def test_rng_states_round_trip():
     torch.rand(10)
     checkpoint.restore_rng_states(states)
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_progress_is_a_bar_on_a_terminal_and_log_lines_otherwise(monkeypatch, caplog):
+    from dogbreed import engine
+    from tqdm import tqdm
+
+    batches = [collate_skipping([(torch.randn(3, 8, 8), 0, ""), (torch.randn(3, 8, 8), 1, "")])] * 3
+    monkeypatch.setattr(engine.sys.stderr, "isatty", lambda: True)
+    assert isinstance(engine._progress(batches, "train", DistributedContext()), tqdm)
+    assert engine._progress(batches, "train", DistributedContext(rank=1, world_size=2)) is batches
+
+    monkeypatch.setattr(engine.sys.stderr, "isatty", lambda: False)
+    monkeypatch.setattr(engine, "LOG_EVERY_STEPS", 2)
+    assert engine._progress(batches, "train", DistributedContext()) is batches
+    model = tiny_model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    with caplog.at_level("INFO", logger="dogbreed.engine"):
+        train_one_epoch(
+            model,
+            batches,
+            optimizer,
+            torch.amp.GradScaler("cpu", enabled=False),
+            Precision(),
+            DistributedContext(),
+            "epoch 1 train",
+        )
+    assert [record.getMessage().split(" running_loss")[0] for record in caplog.records] == [
+        "epoch 1 train step 2/3",
+        "epoch 1 train step 3/3",
+    ]
