@@ -1,0 +1,215 @@
+"""SageMaker inference hooks for the dog-breed classifier (shipped as `code/inference.py` in `model.tar.gz`).
+
+Requests
+    image/jpeg, image/png, application/x-image   the raw JPEG or PNG bytes (top_k = 5)
+    application/json                              {"image": "<base64 JPEG/PNG>", "top_k": 3}
+Response (application/json)
+    {"predictions": [{"label": "Labrador_retriever", "index": 95, "probability": 0.91}, ...]}
+    top_k entries (capped at the number of classes), sorted by probability, descending.
+
+Bad requests raise `InferenceError` subclasses; the SageMaker inference toolkit's Transformer turns them into
+their HTTP status with the short message (anything else would become a 500):
+    400 empty body, malformed JSON or base64, unknown JSON keys, top_k not an integer >= 1,
+        not a JPEG/PNG image, truncated or corrupt image data
+    406 an Accept header that does not allow application/json
+    413 a body over MAX_BODY_BYTES, an image over MAX_IMAGE_PIXELS (decompression bomb)
+    415 a Content-Type other than the four above
+
+Nothing here touches the network: weights come from model.pt, never from a download.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # code/ holds the dogbreed package it imports
+from dogbreed.model import build_model  # noqa: E402
+from dogbreed.preprocessing import Preprocessing, to_upright_rgb  # noqa: E402
+
+try:
+    from sagemaker_inference.errors import GenericInferenceToolkitError as _ToolkitError
+except ImportError:  # serving without the toolkit (e.g. unit use): same attributes, same meaning
+
+    class _ToolkitError(Exception):
+        def __init__(self, status_code: int, message: str | None = None, phrase: str | None = None):
+            self.status_code = status_code
+            self.message = message or "Invalid Request"
+            self.phrase = phrase or self.message
+            super().__init__(status_code, self.message, self.phrase)
+
+
+log = logging.getLogger(__name__)
+
+JSON = "application/json"
+RAW_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "application/x-image"})
+SUPPORTED_CONTENT_TYPES = RAW_IMAGE_TYPES | {JSON}
+ACCEPTABLE = frozenset({JSON, "application/*", "*/*"})
+ALLOWED_IMAGE_FORMATS = ("JPEG", "PNG")  # only these decoders ever see request bytes
+JSON_KEYS = frozenset({"image", "top_k"})
+DEFAULT_TOP_K = 5
+MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_IMAGE_PIXELS = 40_000_000  # 40 MP: above any phone photo, far below what would exhaust the container
+
+
+class InferenceError(_ToolkitError):
+    """A request the endpoint refuses; `status_code` is the HTTP status, `message` is safe to show callers."""
+
+    status = 400
+
+    def __init__(self, message: str):
+        super().__init__(self.status, message)
+
+
+class BadRequest(InferenceError):
+    status = 400
+
+
+class NotAcceptable(InferenceError):
+    status = 406
+
+
+class PayloadTooLarge(InferenceError):
+    status = 413
+
+
+class UnsupportedMediaType(InferenceError):
+    status = 415
+
+
+@dataclass
+class LoadedModel:
+    network: torch.nn.Module
+    class_names: list[str]
+    preprocessing: Preprocessing
+    device: torch.device
+    transform: Callable[[Image.Image], torch.Tensor] = field(init=False)
+
+    def __post_init__(self):
+        self.transform = self.preprocessing.eval_transform()
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    image: Image.Image  # opened and size-checked; decoded in predict_fn
+    top_k: int
+
+
+def model_fn(model_dir: str) -> LoadedModel:
+    """Load the classifier from `model_dir` (the extracted model.tar.gz): model_meta.json + model.pt."""
+    root = Path(model_dir)
+    meta = json.loads((root / "model_meta.json").read_text())
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    network = build_model(meta["arch"], meta["num_classes"], pretrained=False)
+    network.load_state_dict(torch.load(root / "model.pt", map_location=device, weights_only=True))
+    network.to(device).eval()
+    log.info("loaded %s with %d classes on %s", meta["arch"], meta["num_classes"], device)
+    return LoadedModel(
+        network, list(meta["class_names"]), Preprocessing.from_dict(meta["preprocessing"]), device
+    )
+
+
+def input_fn(request_body: bytes | str, content_type: str | None) -> ImageRequest:
+    """Validate the request and open (not yet decode) its image.
+
+    The toolkit hands JSON bodies over as `str`, image bodies as `bytes`.
+    """
+    media_type = _media_type(content_type)
+    if media_type not in SUPPORTED_CONTENT_TYPES:
+        supported = ", ".join(sorted(SUPPORTED_CONTENT_TYPES))
+        raise UnsupportedMediaType(f"unsupported Content-Type {content_type!r}; use one of {supported}")
+    if not request_body:
+        raise BadRequest("empty request body")
+    if len(request_body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"request body over {MAX_BODY_BYTES // (1024 * 1024)} MiB")
+    if media_type == JSON:
+        image_bytes, top_k = _parse_json_request(request_body)
+    else:
+        image_bytes, top_k = _as_bytes(request_body), DEFAULT_TOP_K
+    return ImageRequest(_open_image(image_bytes), top_k)
+
+
+def predict_fn(request: ImageRequest, model: LoadedModel) -> list[dict]:
+    """Decode and preprocess the image, run the classifier, return the top-k classes by probability."""
+    image = _decode(request.image, model.preprocessing.resize)
+    batch = model.transform(image).unsqueeze(0).to(model.device)
+    with torch.inference_mode():
+        probabilities = torch.softmax(model.network(batch).float(), dim=1)[0]
+    top = probabilities.topk(min(request.top_k, len(model.class_names)))
+    return [
+        {"label": model.class_names[index], "index": index, "probability": round(probability, 6)}
+        for probability, index in zip(top.values.tolist(), top.indices.tolist(), strict=True)
+    ]
+
+
+def output_fn(prediction: list[dict], accept: str | None) -> tuple[str, str]:
+    """Serialise the predictions as JSON; any Accept that allows application/json is fine."""
+    if accept and not {_media_type(part) for part in accept.split(",")} & ACCEPTABLE:
+        raise NotAcceptable(f"cannot produce {accept!r}; responses are {JSON}")
+    return json.dumps({"predictions": prediction}), JSON
+
+
+def _media_type(header: str | None) -> str:
+    return (header or "").split(";", 1)[0].strip().lower()
+
+
+def _as_bytes(body: bytes | str) -> bytes:
+    return body.encode("latin-1", errors="replace") if isinstance(body, str) else bytes(body)
+
+
+def _parse_json_request(body: bytes | str) -> tuple[bytes, int]:
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BadRequest("malformed JSON body") from error
+    if not isinstance(document, dict) or not isinstance(document.get("image"), str):
+        raise BadRequest('JSON body must be an object with a base64 string "image"')
+    unknown = sorted(set(document) - JSON_KEYS)
+    if unknown:
+        raise BadRequest(f"unknown JSON key(s) {', '.join(unknown)}; allowed: image, top_k")
+    top_k = document.get("top_k", DEFAULT_TOP_K)
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+        raise BadRequest("top_k must be an integer >= 1")
+    try:
+        return base64.b64decode(document["image"], validate=True), top_k
+    except (binascii.Error, ValueError) as error:
+        raise BadRequest('"image" is not valid base64') from error
+
+
+def _open_image(data: bytes) -> Image.Image:
+    if not data:
+        raise BadRequest("empty image")
+    try:
+        image = Image.open(io.BytesIO(data), formats=ALLOWED_IMAGE_FORMATS)
+    except Image.DecompressionBombError as error:
+        raise PayloadTooLarge("image dimensions too large") from error
+    except (
+        Exception
+    ) as error:  # Pillow raises many types for hostile headers; all mean "not an image we read"
+        raise BadRequest("body is not a JPEG or PNG image") from error
+    width, height = image.size
+    if width * height > MAX_IMAGE_PIXELS:
+        raise PayloadTooLarge(
+            f"image of {width}x{height} pixels is over the {MAX_IMAGE_PIXELS:,} pixel limit"
+        )
+    return image
+
+
+def _decode(image: Image.Image, min_side: int) -> Image.Image:
+    try:
+        return to_upright_rgb(image, min_side=min_side)
+    except (
+        Exception
+    ) as error:  # truncated/corrupt data surfaces here, as OSError, SyntaxError, ValueError, ...
+        raise BadRequest("image data is truncated or corrupt") from error
