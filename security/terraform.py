@@ -1,25 +1,22 @@
-"""Run Terraform offline: shared provider cache, a moto server standing in for AWS, a staged copy of the stack."""
+"""Run Terraform offline: a shared provider cache, moto standing in for AWS, a staged copy of the stack."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROVIDER_MIRROR = Path(os.environ.get("TF_PROVIDER_MIRROR", "/opt/tf-plugins"))
 PLUGIN_CACHE = Path(os.environ.get("TF_PLUGIN_CACHE_DIR", Path.home() / ".cache" / "terraform-plugins"))
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LAMBDA_ZIP = Path("build/predict_lambda.zip")
 LAMBDA_ZIP_TOOL = Path("tools/build_lambda_zip.py")
 USER_DATA_TEMPLATE = Path("ec2/user_data.sh.tftpl")
@@ -27,7 +24,11 @@ REGION = "eu-west-1"
 # The network module's defaults: 10.42.0.0/16, /20 subnets in zones a and b (cidrsubnet(cidr, 4, index)).
 GATE_VPC_CIDR = "10.42.0.0/16"
 GATE_SUBNETS = ((f"{REGION}a", "10.42.0.0/20"), (f"{REGION}b", "10.42.16.0/20"))
-FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": ""}
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "",
+}
 
 
 class TerraformError(RuntimeError):
@@ -35,7 +36,7 @@ class TerraformError(RuntimeError):
 
 
 def cli_config(directory: Path) -> Path:
-    """A CLI config installing the AWS provider from the local mirror when there is one, always through one cache.
+    """A CLI config: the AWS provider from the local mirror when there is one, always through one cache.
 
     The cache makes every `init` link the (large) provider binary instead of copying it.
     """
@@ -75,68 +76,50 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
-    """A moto server on a free local port; yields its URL. It answers the data sources and the staged applies."""
+    """A moto server in this process on a free port; yields its URL (the provider's AWS_ENDPOINT_URL)."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    moto = Path(sys.executable).with_name("moto_server")
-    command = [str(moto)] if moto.exists() else [sys.executable, "-m", "moto.server"]
-    process = subprocess.Popen([*command, "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
     try:
-        _wait_until_up(url, process)
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        server.stop()
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("moto server exited during start-up")
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"moto server did not answer on {url} within {timeout_s} s")
-
-
-def stage_stack(repo_root: Path, destination: Path) -> list[str]:
-    """Copy what the root stack reads into DESTINATION; returns notes about stand-ins used for missing inputs.
+def stage_stack(repo_root: Path, destination: Path) -> None:
+    """Copy what the root stack reads into DESTINATION and build the Lambda zip there.
 
     The tool-written *.auto.tfvars.json files are left out so the gates plan with their own fixed inputs.
     """
-    ignore = shutil.ignore_patterns(".terraform", "*.tfstate*", "tfplan*", "*.auto.tfvars.json", "__pycache__")
+    ignore = shutil.ignore_patterns(
+        ".terraform", "*.tfstate*", "tfplan*", "*.auto.tfvars.json", "__pycache__"
+    )
     for part in ("terraform", "policies", "training", "ec2"):
         if (repo_root / part).is_dir():
             shutil.copytree(repo_root / part, destination / part, ignore=ignore)
-    notes = [_stage_user_data(destination), _stage_lambda_zip(repo_root, destination)]
+    _require_user_data(destination)
+    _build_lambda_zip(repo_root, destination)
     (destination / "terraform" / "backend_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
-    return [note for note in notes if note]
 
 
-def _stage_user_data(destination: Path) -> str | None:
-    target = destination / USER_DATA_TEMPLATE
-    if target.exists():
-        return None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO_ROOT / "terraform" / "tests" / "fixtures" / "user_data.sh.tftpl", target)
-    return f"{USER_DATA_TEMPLATE} not in the repository yet: planned with terraform/tests/fixtures/user_data.sh.tftpl"
+def _require_user_data(destination: Path) -> None:
+    if not (destination / USER_DATA_TEMPLATE).exists():
+        raise FileNotFoundError(f"{USER_DATA_TEMPLATE} is missing: the EC2 trainer cannot be planned")
 
 
-def _stage_lambda_zip(repo_root: Path, destination: Path) -> str | None:
+def _build_lambda_zip(repo_root: Path, destination: Path) -> None:
+    """Build the deployment zip exactly as CI does, with the prediction API's own tool."""
     target = destination / LAMBDA_ZIP
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if (repo_root / LAMBDA_ZIP_TOOL).exists():
-        subprocess.run(
-            [sys.executable, str(repo_root / LAMBDA_ZIP_TOOL), "--output", str(target)],
-            cwd=repo_root, check=True, capture_output=True, timeout=120,
-        )
-        return None
-    with zipfile.ZipFile(target, "w") as archive:
-        archive.writestr("handler.py", "def handler(event, context):\n    raise NotImplementedError\n")
-    return f"{LAMBDA_ZIP_TOOL} not in the repository yet: planned with a placeholder {LAMBDA_ZIP}"
+    subprocess.run(
+        [sys.executable, str(repo_root / LAMBDA_ZIP_TOOL), "--output", str(target)],
+        cwd=repo_root,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def plan_json(stack: Path, var_file: Path, env: dict[str, str]) -> dict:
@@ -162,19 +145,29 @@ def _seed_existing_resources(endpoint: str, name: str) -> str:
 
     session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
     key_id = session.client("kms", endpoint_url=endpoint).create_key(
-        KeyUsage="ENCRYPT_DECRYPT", KeySpec="SYMMETRIC_DEFAULT", Tags=[{"TagKey": "Project", "TagValue": name}])["KeyMetadata"]["KeyId"]
+        KeyUsage="ENCRYPT_DECRYPT",
+        KeySpec="SYMMETRIC_DEFAULT",
+        Tags=[{"TagKey": "Project", "TagValue": name}],
+    )["KeyMetadata"]["KeyId"]
     ec2 = session.client("ec2", endpoint_url=endpoint)
     vpc_id = ec2.create_vpc(CidrBlock=GATE_VPC_CIDR)["Vpc"]["VpcId"]
     imports = {"module.data_bucket.aws_kms_key.this": key_id, "module.network.aws_vpc.this": vpc_id}
     for index, (zone, cidr) in enumerate(GATE_SUBNETS):
         subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=zone)["Subnet"]["SubnetId"]
         imports[f"module.network.aws_subnet.private[{index}]"] = subnet
-    return "".join(f'import {{\n  to = {address}\n  id = "{value}"\n}}\n\n' for address, value in imports.items())
+    return "".join(
+        f'import {{\n  to = {address}\n  id = "{value}"\n}}\n\n' for address, value in imports.items()
+    )
 
 
 def _show(root: Path, env: dict[str, str]) -> str:
     result = subprocess.run(
-        ["terraform", "show", "-json", "tfplan"], cwd=root, env=env, capture_output=True, text=True, timeout=120
+        ["terraform", "show", "-json", "tfplan"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if result.returncode != 0:
         raise TerraformError(f"terraform show failed:\n{result.stderr[-4000:]}")

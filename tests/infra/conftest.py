@@ -1,10 +1,9 @@
-"""Shared fixtures for the infrastructure tests: one Terraform CLI config and provider cache for the session."""
+"""Fixtures of the infrastructure tests: one Terraform CLI config and provider cache per session."""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 

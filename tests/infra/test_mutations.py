@@ -33,6 +33,7 @@ def stack(tmp_path) -> Path:
 @pytest.fixture
 def gate_output(run_gates):
     """Runs the given gate stages on a mutated stack, asserts they fail and returns their output."""
+
     def run(stack: Path, *stages: str) -> str:
         result = run_gates("--stack-root", str(stack), "--only", *stages)
         output = result.stdout + result.stderr
@@ -50,12 +51,15 @@ def edit_policy(path: Path, edit) -> None:
 
 def test_full_access_attached_to_the_lambda_role_fails_checkov(stack, gate_output):
     iam = stack / "terraform" / "modules" / "predict_lambda" / "iam.tf"
-    iam.write_text(iam.read_text() + '''
+    iam.write_text(
+        iam.read_text()
+        + """
 resource "aws_iam_role_policy_attachment" "injected" {
   role       = aws_iam_role.this.name
   policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonSageMakerFullAccess"
 }
-''')
+"""
+    )
     output = gate_output(stack, "checkov-hcl")
     assert "CKV_DOG_1" in output and "aws_iam_role_policy_attachment.injected" in output
 
@@ -63,8 +67,10 @@ resource "aws_iam_role_policy_attachment" "injected" {
 def test_full_access_in_managed_policy_arns_fails_checkov(stack, gate_output):
     iam = stack / "terraform" / "modules" / "training_role" / "main.tf"
     text = iam.read_text().replace(
-        '  max_session_duration = 43200',
-        '  managed_policy_arns  = ["arn:aws:iam::aws:policy/AmazonS3FullAccess"]\n  max_session_duration = 43200')
+        "  max_session_duration = 43200",
+        '  managed_policy_arns  = ["arn:aws:iam::aws:policy/AmazonS3FullAccess"]\n'
+        "  max_session_duration = 43200",
+    )
     iam.write_text(text)
     output = gate_output(stack, "checkov-hcl")
     assert "CKV_DOG_1" in output and "aws_iam_role.this" in output
@@ -80,8 +86,10 @@ def test_omitted_notebook_internet_access_fails_checkov(stack, gate_output):
 
 @pytest.mark.timeout(600)
 def test_sagemaker_wildcard_on_any_resource_fails_lint_plan_scan_and_parliament(stack, gate_output):
-    edit_policy(stack / "policies" / "predict_lambda.json",
-                lambda statements: statements[0].update(Action="sagemaker:*", Resource="*"))
+    edit_policy(
+        stack / "policies" / "predict_lambda.json",
+        lambda statements: statements[0].update(Action="sagemaker:*", Resource="*"),
+    )
     output = gate_output(stack, "policy-lint", "checkov-plan", "parliament")
     assert "FAILED policies/predict_lambda.json" in output
     assert "CKV_DOG_2" in output and "aws_iam_role_policy.invoke_endpoint" in output  # the rendered policy
@@ -90,9 +98,18 @@ def test_sagemaker_wildcard_on_any_resource_fails_lint_plan_scan_and_parliament(
 
 @pytest.mark.timeout(600)
 def test_public_bucket_policy_fails_lint_and_plan_scan(stack, gate_output):
-    edit_policy(stack / "policies" / "s3_bucket_tls_only.json", lambda statements: statements.append(
-        {"Sid": "PublicRead", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-         "Resource": "${bucket_arn}/*"}))
+    edit_policy(
+        stack / "policies" / "s3_bucket_tls_only.json",
+        lambda statements: statements.append(
+            {
+                "Sid": "PublicRead",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "${bucket_arn}/*",
+            }
+        ),
+    )
     output = gate_output(stack, "policy-lint", "checkov-plan")
     assert "FAILED policies/s3_bucket_tls_only.json" in output and "any principal" in output
     assert "CKV_DOG_2" in output and "aws_s3_bucket_policy.this" in output

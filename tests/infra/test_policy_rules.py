@@ -19,12 +19,18 @@ def allow(**statement) -> dict:
     ("policy", "reason"),
     [
         (allow(Action="*", Resource="arn:aws:s3:::b/*"), "action wildcard '*'"),
-        (allow(Action=["s3:GetObject", "sagemaker:*"], Resource="arn:aws:s3:::b/*"), "action wildcard 'sagemaker:*'"),
+        (
+            allow(Action=["s3:GetObject", "sagemaker:*"], Resource="arn:aws:s3:::b/*"),
+            "action wildcard 'sagemaker:*'",
+        ),
         (allow(Action="s3:GetObject", Resource="*"), 'Resource "*" without a Condition'),
         (allow(NotAction="iam:*", Resource="arn:aws:s3:::b"), "NotAction"),
         (allow(Action="s3:GetObject", NotResource="arn:aws:s3:::b"), "NotResource"),
         (allow(Principal="*", Action="s3:GetObject", Resource="arn:aws:s3:::b/*"), "any principal"),
-        (allow(Principal={"AWS": ["*"]}, Action="s3:GetObject", Resource="arn:aws:s3:::b/*"), "any principal"),
+        (
+            allow(Principal={"AWS": ["*"]}, Action="s3:GetObject", Resource="arn:aws:s3:::b/*"),
+            "any principal",
+        ),
     ],
 )
 def test_over_permissive_statements_are_reported(policy, reason):
@@ -36,8 +42,11 @@ def test_over_permissive_statements_are_reported(policy, reason):
     "policy",
     [
         allow(Action="s3:GetObject", Resource="arn:aws:s3:::b/*"),
-        allow(Action="ecr:GetAuthorizationToken", Resource="*",
-              Condition={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}),
+        allow(
+            Action="ecr:GetAuthorizationToken",
+            Resource="*",
+            Condition={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}},
+        ),
         {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}]},
     ],
 )
@@ -56,8 +65,10 @@ def test_every_policy_template_parses_and_passes():
 
 def test_whole_value_placeholders_become_strings(tmp_path):
     template = tmp_path / "trust.json"
-    template.write_text('{"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Condition": '
-                        '{"StringEquals": {"sub": ${subjects_json}}}, "Resource": "arn:${partition}:iam::1:role/x"}]}')
+    template.write_text(
+        '{"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Condition": '
+        '{"StringEquals": {"sub": ${subjects_json}}}, "Resource": "arn:${partition}:iam::1:role/x"}]}'
+    )
     statement = load_template(template)["Statement"][0]
     assert statement["Condition"]["StringEquals"]["sub"] == "TEMPLATE_VALUE"
     assert statement["Resource"] == "arn:TEMPLATE_VALUE:iam::1:role/x"
@@ -65,8 +76,14 @@ def test_whole_value_placeholders_become_strings(tmp_path):
 
 def test_predict_lambda_template_grants_only_invoke_endpoint():
     statements = load_template(REPO_ROOT / "policies" / "predict_lambda.json")["Statement"]
-    assert statements == [{"Sid": "InvokeOnlyTheProjectEndpoint", "Effect": "Allow",
-                           "Action": "sagemaker:InvokeEndpoint", "Resource": "TEMPLATE_VALUE"}]
+    assert statements == [
+        {
+            "Sid": "InvokeOnlyTheProjectEndpoint",
+            "Effect": "Allow",
+            "Action": "sagemaker:InvokeEndpoint",
+            "Resource": "TEMPLATE_VALUE",
+        }
+    ]
 
 
 def test_no_template_attaches_or_names_a_full_access_policy():

@@ -21,15 +21,27 @@ def test_there_are_workflows_to_lint():
 
 
 def test_actionlint_is_clean():
-    result = subprocess.run([str(BIN / "actionlint"), *map(str, WORKFLOWS)], capture_output=True, text=True,
-                            cwd=REPO_ROOT, timeout=120)
+    result = subprocess.run(
+        [str(BIN / "actionlint"), *map(str, WORKFLOWS)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_zizmor_is_clean_even_when_pedantic():
-    result = subprocess.run([str(BIN / "zizmor"), "--offline", "--persona", "pedantic", ".github/workflows"],
-                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
-    assert result.returncode == 0 and "No findings" in result.stdout + result.stderr, result.stdout + result.stderr
+    result = subprocess.run(
+        [str(BIN / "zizmor"), "--offline", "--persona", "pedantic", ".github/workflows"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 0 and "No findings" in result.stdout + result.stderr, (
+        result.stdout + result.stderr
+    )
 
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda path: path.name)
@@ -38,7 +50,9 @@ def test_workflow_denies_everything_by_default_and_pins_actions_to_commits(workf
     assert re.search(r"^permissions: \{\}$", text, re.MULTILINE), "top-level permissions must be {}"
     uses = re.findall(r"uses: (\S+.*)$", text, re.MULTILINE)
     assert uses and all(PINNED.match(action) for action in uses), [a for a in uses if not PINNED.match(a)]
-    for permission in re.findall(r"^\s+(?:contents|id-token|pull-requests|security-events): \w+.*$", text, re.MULTILINE):
+    for permission in re.findall(
+        r"^\s+(?:contents|id-token|pull-requests|security-events): \w+.*$", text, re.MULTILINE
+    ):
         assert "#" in permission, f"every permission needs a comment saying why: {permission.strip()}"
 
 
