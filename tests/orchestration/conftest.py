@@ -72,6 +72,7 @@ def terraform_outputs(aws_env, tmp_path) -> Path:
         "endpoint_name": "dogbreed-endpoint",
         "function_name": "dogbreed-predict",
         "function_url": "https://example.lambda-url.us-east-1.on.aws/",
+        "name": "dogbreed",
     }
     path = tmp_path / "outputs.json"
     path.write_text(

@@ -47,6 +47,21 @@ def test_flags_win_over_terraform_outputs(terraform_outputs):
     )
 
 
+def test_job_prefix_follows_the_stack_name(tmp_path):
+    outputs = {
+        "region": REGION,
+        "data_bucket_name": BUCKET,
+        "training_role_arn": TRAINING_ROLE,
+        "name": "mydogs",
+    }
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({k: {"value": v} for k, v in outputs.items()}))
+    settings = launch.resolve_settings(terraform_outputs=path)
+    assert (settings.training_job_base, settings.tuning_job_base) == ("mydogs", "mydogs-hpo")
+    assert launch.default_checkpoint_uri(settings).startswith(f"s3://{BUCKET}/checkpoints/mydogs-")
+    assert launch.resolve_settings(job_prefix="other", terraform_outputs=path).job_prefix == "other"
+
+
 def test_flags_alone_need_no_terraform(tmp_path):
     settings = launch.resolve_settings(
         region=REGION, bucket=BUCKET, role=TRAINING_ROLE, kms_key="k", terraform_dir=tmp_path / "absent"
