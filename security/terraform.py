@@ -1,0 +1,178 @@
+"""Run Terraform offline: a shared provider cache, moto standing in for AWS, a staged copy of the stack."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PROVIDER_MIRROR = Path(os.environ.get("TF_PROVIDER_MIRROR", "/opt/tf-plugins"))
+PLUGIN_CACHE = Path(os.environ.get("TF_PLUGIN_CACHE_DIR", Path.home() / ".cache" / "terraform-plugins"))
+LAMBDA_ZIP = Path("build/predict_lambda.zip")
+LAMBDA_ZIP_TOOL = Path("tools/build_lambda_zip.py")
+USER_DATA_TEMPLATE = Path("ec2/user_data.sh.tftpl")
+REGION = "eu-west-1"
+# The network module's defaults: 10.42.0.0/16, /20 subnets in zones a and b (cidrsubnet(cidr, 4, index)).
+GATE_VPC_CIDR = "10.42.0.0/16"
+GATE_SUBNETS = ((f"{REGION}a", "10.42.0.0/20"), (f"{REGION}b", "10.42.16.0/20"))
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "",
+}
+
+
+class TerraformError(RuntimeError):
+    """A terraform command failed; the message carries the tail of its output."""
+
+
+def cli_config(directory: Path) -> Path:
+    """A CLI config: the AWS provider from the local mirror when there is one, always through one cache.
+
+    The cache makes every `init` link the (large) provider binary instead of copying it.
+    """
+    PLUGIN_CACHE.mkdir(parents=True, exist_ok=True)
+    installation = (
+        f'provider_installation {{\n  filesystem_mirror {{\n    path = "{PROVIDER_MIRROR}"\n  }}\n}}\n'
+        if PROVIDER_MIRROR.is_dir()
+        else ""
+    )
+    path = directory / "terraform.tfrc"
+    path.write_text(f'{installation}plugin_cache_dir = "{PLUGIN_CACHE}"\n')
+    return path
+
+
+def terraform_env(config: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TF_"))}
+    env.update(TF_CLI_CONFIG_FILE=str(config), TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1", **extra)
+    return env
+
+
+def run(args: list[str], cwd: Path, env: dict[str, str], timeout: int = 300) -> str:
+    """Run `terraform ARGS` and return its output; TerraformError with the output tail when it fails."""
+    result = subprocess.run(
+        ["terraform", *args, "-no-color"], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        raise TerraformError(f"terraform {' '.join(args)} failed in {cwd}:\n{output[-4000:]}")
+    return output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto server in this process on a free port; yields its URL (the provider's AWS_ENDPOINT_URL)."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+def stage_stack(repo_root: Path, destination: Path) -> None:
+    """Copy what the root stack reads into DESTINATION and build the Lambda zip there.
+
+    The tool-written *.auto.tfvars.json files are left out so the gates plan with their own fixed inputs.
+    """
+    ignore = shutil.ignore_patterns(
+        ".terraform", "*.tfstate*", "tfplan*", "*.auto.tfvars.json", "__pycache__"
+    )
+    for part in ("terraform", "policies", "training", "ec2"):
+        if (repo_root / part).is_dir():
+            shutil.copytree(repo_root / part, destination / part, ignore=ignore)
+    _require_user_data(destination)
+    _build_lambda_zip(repo_root, destination)
+    (destination / "terraform" / "backend_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
+
+
+def _require_user_data(destination: Path) -> None:
+    if not (destination / USER_DATA_TEMPLATE).exists():
+        raise FileNotFoundError(f"{USER_DATA_TEMPLATE} is missing: the EC2 trainer cannot be planned")
+
+
+def _build_lambda_zip(repo_root: Path, destination: Path) -> None:
+    """Build the deployment zip exactly as CI does, with the prediction API's own tool."""
+    target = destination / LAMBDA_ZIP
+    subprocess.run(
+        [sys.executable, str(repo_root / LAMBDA_ZIP_TOOL), "--output", str(target)],
+        cwd=repo_root,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def plan_json(stack: Path, var_file: Path, env: dict[str, str]) -> dict:
+    """Plan the staged root stack against moto and return `terraform show -json` of it.
+
+    The project key, the VPC and its subnets are created in moto first and imported by the plan, so their ARNs
+    and ids are known: checkov then sees the KMS and subnet settings of every resource instead of
+    "known after apply". (Importing is much faster than a targeted apply, which waits on propagation checks.)
+    """
+    root = stack / "terraform"
+    with moto_server() as endpoint:
+        env = {**env, **FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": REGION}
+        imports = _seed_existing_resources(endpoint, json.loads(var_file.read_text()).get("name", "dogbreed"))
+        (root / "gate_imports.tf").write_text(imports)
+        run(["init", "-input=false"], root, env)
+        run(["plan", "-input=false", f"-var-file={var_file}", "-out=tfplan"], root, env)
+        return json.loads(_show(root, env))
+
+
+def _seed_existing_resources(endpoint: str, name: str) -> str:
+    """Create the key and the network the stack would create, in moto; return import blocks for them."""
+    import boto3
+
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+    key_id = session.client("kms", endpoint_url=endpoint).create_key(
+        KeyUsage="ENCRYPT_DECRYPT",
+        KeySpec="SYMMETRIC_DEFAULT",
+        Tags=[{"TagKey": "Project", "TagValue": name}],
+    )["KeyMetadata"]["KeyId"]
+    ec2 = session.client("ec2", endpoint_url=endpoint)
+    vpc_id = ec2.create_vpc(CidrBlock=GATE_VPC_CIDR)["Vpc"]["VpcId"]
+    imports = {"module.data_bucket.aws_kms_key.this": key_id, "module.network.aws_vpc.this": vpc_id}
+    for index, (zone, cidr) in enumerate(GATE_SUBNETS):
+        subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=zone)["Subnet"]["SubnetId"]
+        imports[f"module.network.aws_subnet.private[{index}]"] = subnet
+    return "".join(
+        f'import {{\n  to = {address}\n  id = "{value}"\n}}\n\n' for address, value in imports.items()
+    )
+
+
+def _show(root: Path, env: dict[str, str]) -> str:
+    result = subprocess.run(
+        ["terraform", "show", "-json", "tfplan"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        raise TerraformError(f"terraform show failed:\n{result.stderr[-4000:]}")
+    return result.stdout
+
+
+def new_workdir(prefix: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=prefix))
