@@ -2,14 +2,17 @@
 
 Every line is `name=value` pairs separated by spaces, values with 4 decimals:
 
-    epoch=3 train_loss=0.9123 valid_loss=0.8123 valid_accuracy=0.7712      (after every epoch)
+    epoch=3 train_loss=0.9123 valid_loss=0.8123 valid_accuracy=0.7712 best_valid_accuracy=0.7712
+                                                                           (after every epoch)
     best_epoch=3 best_valid_loss=0.8123 best_valid_accuracy=0.7712         (after training)
     test_loss=0.8000 test_accuracy=0.7700                                  (at the very end)
 
 `METRIC_DEFINITIONS` is the only place the regexes live (SageMaker's `{"Name", "Regex"}` shape); the
 launcher passes it to estimators and tuners, and the docs quote it. `\\b` keeps `valid_loss` from matching
 inside `best_valid_loss`. The tuner objective is the best epoch's validation accuracy, so an early-stopped
-job is scored by the weights it actually ships.
+job is scored by the weights it actually ships. It is printed every epoch (the best so far) as well as at the
+end: SageMaker's tuning early stopping compares a trial's intermediate objective values with earlier trials',
+and the last value printed is the one the trial is scored by.
 """
 
 from __future__ import annotations

@@ -145,7 +145,11 @@ class Trainer:
             )  # before the metric line: whoever saw the line can resume after it
             print(
                 format_line(
-                    epoch=epoch, train_loss=train.loss, valid_loss=valid.loss, valid_accuracy=valid.accuracy
+                    epoch=epoch,
+                    train_loss=train.loss,
+                    valid_loss=valid.loss,
+                    valid_accuracy=valid.accuracy,
+                    best_valid_accuracy=self.state.best_valid_accuracy,
                 ),
                 flush=True,
             )
