@@ -37,8 +37,13 @@ VERSIONED_PACKAGES = (
 
 
 def ensure_import_paths() -> None:
-    """`training/` (dogbreed), `tools/` and `functions/predict/` importable, as pytest's pythonpath has them."""
-    for folder in (REPO_ROOT, REPO_ROOT / "training", REPO_ROOT / "tools", REPO_ROOT / "functions" / "predict"):
+    """Puts `training/` (dogbreed), `tools/` and `functions/predict/` on sys.path, as pytest does."""
+    for folder in (
+        REPO_ROOT,
+        REPO_ROOT / "training",
+        REPO_ROOT / "tools",
+        REPO_ROOT / "functions" / "predict",
+    ):
         if str(folder) not in sys.path:
             sys.path.append(str(folder))
 
@@ -66,7 +71,9 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="smoke run: tiny sizes, seconds; numbers meaningless")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: tiny sizes, seconds; numbers meaningless"
+    )
     parser.add_argument(
         "--results-dir", type=Path, default=DEFAULT_RESULTS_DIR, help="where <name>.json and the PNGs go"
     )

@@ -95,9 +95,13 @@ class StepResult:
 
 def get_args_parser():
     parser = base_parser(__doc__.split("\n\n")[0])
-    parser.add_argument("--arch", default=None, help="torchvision architecture (default: resnet50, quick: mobilenet_v3_small)")
+    parser.add_argument(
+        "--arch", default=None, help="torchvision architecture (default: resnet50, quick: mobilenet_v3_small)"
+    )
     parser.add_argument("--slo-p99-ms", type=float, default=DEFAULT_SLO_P99_MS, help="p99 latency SLO")
-    parser.add_argument("--max-error-rate", type=float, default=0.0, help="failed requests tolerated per step")
+    parser.add_argument(
+        "--max-error-rate", type=float, default=0.0, help="failed requests tolerated per step"
+    )
     parser.add_argument(
         "--tfvars",
         type=Path,
@@ -141,7 +145,7 @@ def request_images(megapixels: tuple[float, ...], cache_dir: Path) -> Path:
 
 # --- the endpoint under test
 class EndpointProcess:
-    """``python -m local_endpoint`` in its own process, so the load generator does not share its interpreter."""
+    """``python -m local_endpoint`` in its own process: the load generator never shares its interpreter."""
 
     def __init__(self, archive: Path, max_concurrency: int):
         self._command = [
@@ -309,15 +313,21 @@ def plot(steps: list[StepResult], best: StepResult | None, slo: Slo, path: Path)
     for key, style in (("p50_ms", "o-"), ("p95_ms", "s--"), ("p99_ms", "^-")):
         latency_ax.plot(users, [getattr(s, key) for s in steps], style, label=key.replace("_ms", ""))
     latency_ax.axhline(slo.p99_ms, color="red", linestyle=":", label=f"SLO p99 {slo.p99_ms:g} ms")
-    latency_ax.set(xlabel="concurrent requests (locust users)", ylabel="latency (ms)", title="Latency vs load")
+    latency_ax.set(
+        xlabel="concurrent requests (locust users)", ylabel="latency (ms)", title="Latency vs load"
+    )
     latency_ax.legend()
     throughput_ax.plot(users, [s.throughput_rps for s in steps], "o-", label="measured")
     if best is not None:
-        throughput_ax.plot([best.concurrency], [best.throughput_rps], "r*", markersize=14, label="max within SLO")
+        throughput_ax.plot(
+            [best.concurrency], [best.throughput_rps], "r*", markersize=14, label="max within SLO"
+        )
         throughput_ax.axhline(
             best.throughput_rps * SAFETY_FACTOR, color="gray", linestyle=":", label="autoscaling target / 60"
         )
-    throughput_ax.set(xlabel="concurrent requests (locust users)", ylabel="requests/s", title="Throughput vs load")
+    throughput_ax.set(
+        xlabel="concurrent requests (locust users)", ylabel="requests/s", title="Throughput vs load"
+    )
     throughput_ax.set_ylim(bottom=0)
     throughput_ax.legend()
     for ax in (latency_ax, throughput_ax):
@@ -329,14 +339,18 @@ def plot(steps: list[StepResult], best: StepResult | None, slo: Slo, path: Path)
 
 
 # --- report
-def summary_rows(steps: list[StepResult], best: StepResult | None, target: int | None, slo: Slo) -> list[SummaryRow]:
+def summary_rows(
+    steps: list[StepResult], best: StepResult | None, target: int | None, slo: Slo
+) -> list[SummaryRow]:
     rows = [SummaryRow("endpoint p50 latency, 1 request at a time", steps[0].p50_ms, "ms")]
     if best is None:
         return rows + [
             SummaryRow("endpoint max sustainable throughput", 0.0, "requests/s", slo.describe(), False)
         ]
     return rows + [
-        SummaryRow(f"endpoint max sustainable throughput ({slo.describe()})", best.throughput_rps, "requests/s"),
+        SummaryRow(
+            f"endpoint max sustainable throughput ({slo.describe()})", best.throughput_rps, "requests/s"
+        ),
         SummaryRow(
             f"endpoint p99 latency at max sustainable load ({best.concurrency} concurrent)",
             best.p99_ms,
@@ -362,9 +376,11 @@ def main(argv: list[str] | None = None) -> int:
     archive = model_archive(arch, args.cache_dir)
     images = request_images(plan.megapixels, args.cache_dir)
     # the endpoint must never throttle in this test: we measure queueing, not the emulated throttle
-    with EndpointProcess(archive, max_concurrency=max(plan.concurrency)) as endpoint:
-        with tempfile.TemporaryDirectory(prefix="capacity-") as workdir:
-            steps, stop_reason = ramp(endpoint.url, images, plan, slo, Path(workdir))
+    with (
+        EndpointProcess(archive, max_concurrency=max(plan.concurrency)) as endpoint,
+        tempfile.TemporaryDirectory(prefix="capacity-") as workdir,
+    ):
+        steps, stop_reason = ramp(endpoint.url, images, plan, slo, Path(workdir))
     best = max_sustainable(steps)
     target = invocations_target(best.throughput_rps) if best else None
     if target is not None and tfvars is not None:
@@ -374,9 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     details = {
         "slo": {"p99_ms": slo.p99_ms, "max_error_rate": slo.max_error_rate, "text": slo.describe()},
         "model": {"arch": arch, "num_classes": NUM_CLASSES, "weights": "random (seed 0), --no-pretrained"},
-        "requests": [
-            {"file": p.name, "bytes": p.stat().st_size} for p in sorted(images.glob("*.jpg"))
-        ],
+        "requests": [{"file": p.name, "bytes": p.stat().st_size} for p in sorted(images.glob("*.jpg"))],
         "plan": asdict(plan),
         "steps": [asdict(step) for step in steps],
         "stop_reason": stop_reason,
@@ -392,7 +406,9 @@ def main(argv: list[str] | None = None) -> int:
             "boto3 InvokeEndpoint with retries off; statistics over requests started after the warm-up."
         ),
     }
-    path = write_results(args.results_dir, NAME, summary_rows(steps, best, target, slo), details, quick=args.quick)
+    path = write_results(
+        args.results_dir, NAME, summary_rows(steps, best, target, slo), details, quick=args.quick
+    )
     print(f"{NAME}: {stop_reason}; max sustainable {details['max_sustainable_rps']} req/s -> target {target}")
     print(f"wrote {path}" + (f" and {tfvars}" if details["tfvars_written"] else ""))
     return 0 if best else 1

@@ -50,7 +50,9 @@ class InvokeEndpointUser(User):
 
     def on_start(self):
         options = self.environment.parsed_options
-        if InvokeEndpointUser._client is None:  # one client shared by all users, as one Lambda container would
+        if (
+            InvokeEndpointUser._client is None
+        ):  # one client shared by all users, as one Lambda container would
             InvokeEndpointUser._client = boto3.client(
                 "sagemaker-runtime",
                 endpoint_url=self.host,
@@ -73,7 +75,10 @@ class InvokeEndpointUser(User):
         error, length = None, 0
         try:
             response = self._client.invoke_endpoint(
-                EndpointName=self._endpoint_name, Body=body, ContentType="image/jpeg", Accept="application/json"
+                EndpointName=self._endpoint_name,
+                Body=body,
+                ContentType="image/jpeg",
+                Accept="application/json",
             )
             length = len(response["Body"].read())
         except Exception as exc:  # any failure is a data point for the benchmark, not a crash of the user
