@@ -117,8 +117,8 @@ def _stage_user_data(destination: Path) -> str | None:
     if target.exists():
         return None
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(FIXTURES / "user_data.sh.tftpl", target)
-    return f"{USER_DATA_TEMPLATE} not in the repository yet: planned with security/fixtures/user_data.sh.tftpl"
+    shutil.copy(REPO_ROOT / "terraform" / "tests" / "fixtures" / "user_data.sh.tftpl", target)
+    return f"{USER_DATA_TEMPLATE} not in the repository yet: planned with terraform/tests/fixtures/user_data.sh.tftpl"
 
 
 def _stage_lambda_zip(repo_root: Path, destination: Path) -> str | None:

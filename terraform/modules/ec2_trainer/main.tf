@@ -34,7 +34,7 @@ resource "aws_instance" "this" {
   instance_initiated_shutdown_behavior = "terminate" # the bootstrap powers off when training ends
   ebs_optimized                        = true
   monitoring                           = true
-  user_data_base64                     = base64gzip(local.user_data)
+  user_data_base64                     = base64encode(local.user_data)
   user_data_replace_on_change          = true
 
   metadata_options {
