@@ -301,6 +301,13 @@ def write_tfvars(path: Path, target: int) -> None:
     partial.replace(path)
 
 
+def tfvars_path(args) -> Path | None:
+    """Where the target goes: --tfvars, else the stack's file; a --quick smoke run writes none by default."""
+    if args.tfvars is not None:
+        return args.tfvars
+    return None if args.quick else DEFAULT_TFVARS
+
+
 # --- plot
 def plot(steps: list[StepResult], best: StepResult | None, slo: Slo, path: Path) -> Path:
     import matplotlib
@@ -370,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     args = get_args_parser().parse_args(argv)
     plan = QUICK_PLAN if args.quick else NORMAL_PLAN
     arch = args.arch or ("mobilenet_v3_small" if args.quick else "resnet50")
-    tfvars = args.tfvars if args.tfvars or args.quick else DEFAULT_TFVARS
+    tfvars = tfvars_path(args)
     slo = Slo(args.slo_p99_ms, args.max_error_rate)
     args.cache_dir.mkdir(parents=True, exist_ok=True)
     archive = model_archive(arch, args.cache_dir)
