@@ -330,7 +330,10 @@ def plot(steps: list[StepResult], best: StepResult | None, slo: Slo, path: Path)
             [best.concurrency], [best.throughput_rps], "r*", markersize=14, label="max within SLO"
         )
         throughput_ax.axhline(
-            best.throughput_rps * SAFETY_FACTOR, color="gray", linestyle=":", label="autoscaling target / 60"
+            best.throughput_rps * SAFETY_FACTOR,
+            color="gray",
+            linestyle=":",
+            label="autoscaling target, per second",
         )
     throughput_ax.set(
         xlabel="concurrent requests (locust users)", ylabel="requests/s", title="Throughput vs load"
@@ -338,6 +341,7 @@ def plot(steps: list[StepResult], best: StepResult | None, slo: Slo, path: Path)
     throughput_ax.set_ylim(bottom=0)
     throughput_ax.legend()
     for ax in (latency_ax, throughput_ax):
+        ax.set_xticks(users)
         ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
