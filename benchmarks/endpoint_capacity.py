@@ -22,6 +22,7 @@ factor), written to ``terraform/autoscaling.auto.tfvars.json`` as ``autoscaling_
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import queue
@@ -115,11 +116,23 @@ def get_args_parser():
 
 # --- inputs
 def model_archive(arch: str, cache_dir: Path) -> Path:
-    """A model.tar.gz packed by the training code (random weights, seed 0), built once per arch."""
-    archive = cache_dir / f"{arch}-{NUM_CLASSES}-classes.model.tar.gz"
-    if archive.is_file():
-        return archive
+    """A model.tar.gz packed by the training code (random weights, seed 0).
+
+    Cached per arch and per version of the serving code it ships (code/inference.py and what it imports), so
+    a change to the hooks is always what gets measured."""
     ensure_import_paths()
+    from dogbreed.artifact import CODE_FILES
+
+    code = hashlib.sha256(b"".join(CODE_FILES[name].read_bytes() for name in sorted(CODE_FILES)))
+    archive = cache_dir / f"{arch}-{NUM_CLASSES}-classes-{code.hexdigest()[:12]}.model.tar.gz"
+    if not archive.is_file():
+        for stale in cache_dir.glob(f"{arch}-{NUM_CLASSES}-classes-*.model.tar.gz"):
+            stale.unlink()
+        _pack_random_model(arch, archive)
+    return archive
+
+
+def _pack_random_model(arch: str, archive: Path) -> Path:
     import torch
     from dogbreed.artifact import model_meta, pack_model_artifact
     from dogbreed.model import build_model

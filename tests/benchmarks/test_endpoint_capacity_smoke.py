@@ -100,3 +100,17 @@ def test_quick_runs_leave_the_repository_tfvars_alone_unless_asked():
     assert capacity.tfvars_path(parser.parse_args(["--quick"])) is None
     assert capacity.tfvars_path(parser.parse_args([])) == capacity.DEFAULT_TFVARS
     assert str(capacity.tfvars_path(parser.parse_args(["--quick", "--tfvars", "x.json"]))) == "x.json"
+
+
+def test_the_packed_model_is_rebuilt_when_the_serving_code_changes(tmp_path, monkeypatch):
+    from dogbreed import artifact
+
+    first = capacity.model_archive("mobilenet_v3_small", tmp_path)
+    changed = tmp_path / "inference.py"
+    changed.write_text(artifact.CODE_FILES["code/inference.py"].read_text() + "\n# changed\n")
+    monkeypatch.setitem(artifact.CODE_FILES, "code/inference.py", changed)
+    second = capacity.model_archive("mobilenet_v3_small", tmp_path)
+
+    assert second.is_file() and first != second
+    assert not first.exists()  # the cache keeps one archive per arch
+    assert capacity.model_archive("mobilenet_v3_small", tmp_path) == second  # reused while nothing changes
