@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 
 import pytest
-from conftest import assert_png, load_results
+from results_contract import assert_png, load_results
 
 from benchmarks import cost
 from benchmarks.common import SummaryRow, write_results

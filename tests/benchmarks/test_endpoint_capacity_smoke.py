@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import assert_png, load_results
+from results_contract import assert_png, load_results
 
 from benchmarks import endpoint_capacity as capacity
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zipfile
 
 import pytest
-from conftest import assert_png, load_results
+from results_contract import assert_png, load_results
 
 from benchmarks import lambda_overhead
 from benchmarks.common import photo_jpeg

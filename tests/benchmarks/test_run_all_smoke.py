@@ -6,7 +6,7 @@ import json
 import types
 
 import pytest
-from conftest import load_results
+from results_contract import load_results
 
 from benchmarks import report, run_all
 
