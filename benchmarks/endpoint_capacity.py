@@ -92,6 +92,7 @@ class StepResult:
     max_ms: float
     error_rate: float
     meets_slo: bool
+    p50_ms_by_image: dict[int, float]
 
 
 def get_args_parser():
@@ -227,7 +228,7 @@ def run_step(url: str, images: Path, concurrency: int, plan: LoadPlan, workdir: 
     )
     if done.returncode != 0 or not latency_file.is_file():
         raise RuntimeError(f"locust failed (exit {done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
-    samples = np.array(json.loads(latency_file.read_text())["samples"], dtype=np.float64).reshape(-1, 3)
+    samples = np.array(json.loads(latency_file.read_text())["samples"], dtype=np.float64).reshape(-1, 4)
     return summarize_step(concurrency, samples, plan, slo)
 
 
@@ -237,7 +238,8 @@ def _base_env() -> dict[str, str]:
 
 
 def summarize_step(concurrency: int, samples: np.ndarray, plan: LoadPlan, slo) -> StepResult:
-    """samples: rows of (start epoch s, latency s, ok). Requests started during the warm-up are dropped."""
+    """samples: rows of (start epoch s, latency s, ok, image index). Requests started during the warm-up are
+    dropped."""
     if samples.size == 0:
         raise RuntimeError(f"no request completed at concurrency {concurrency}")
     first = samples[:, 0].min()
@@ -265,6 +267,10 @@ def summarize_step(concurrency: int, samples: np.ndarray, plan: LoadPlan, slo) -
         max_ms=round(float(latencies_ms.max()), 1),
         error_rate=round(error_rate, 4),
         meets_slo=p99 <= slo.p99_ms and error_rate <= slo.max_error_rate,
+        p50_ms_by_image={
+            int(image): round(float(np.percentile(latencies_ms[measured[:, 3] == image], 50)), 1)
+            for image in np.unique(measured[:, 3])
+        },
     )
 
 
@@ -414,7 +420,10 @@ def main(argv: list[str] | None = None) -> int:
     details = {
         "slo": {"p99_ms": slo.p99_ms, "max_error_rate": slo.max_error_rate, "text": slo.describe()},
         "model": {"arch": arch, "num_classes": NUM_CLASSES, "weights": "random (seed 0), --no-pretrained"},
-        "requests": [{"file": p.name, "bytes": p.stat().st_size} for p in sorted(images.glob("*.jpg"))],
+        "requests": [  # index = the image index of p50_ms_by_image (the load generator's sorted order)
+            {"index": i, "file": p.name, "bytes": p.stat().st_size}
+            for i, p in enumerate(sorted(images.glob("*.jpg")))
+        ],
         "plan": asdict(plan),
         "steps": [asdict(step) for step in steps],
         "stop_reason": stop_reason,

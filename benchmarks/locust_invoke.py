@@ -21,7 +21,7 @@ import boto3
 from botocore.config import Config
 from locust import User, constant, events, task
 
-_samples: list[tuple[float, float, bool]] = []  # (start epoch s, latency s, succeeded)
+_samples: list[tuple[float, float, bool, int]] = []  # (start epoch s, latency s, succeeded, image index)
 
 
 @events.init_command_line_parser.add_listener
@@ -34,13 +34,13 @@ def _add_arguments(parser):
 @events.request.add_listener
 def _record(request_type, response_time, exception, context, **_):
     if request_type == "InvokeEndpoint":
-        _samples.append((context["started"], response_time / 1000.0, exception is None))
+        _samples.append((context["started"], response_time / 1000.0, exception is None, context["image"]))
 
 
 @events.quitting.add_listener
 def _write_samples(environment, **_):
     path = Path(environment.parsed_options.latency_file)
-    path.write_text(json.dumps({"columns": ["started", "latency_s", "ok"], "samples": _samples}))
+    path.write_text(json.dumps({"columns": ["started", "latency_s", "ok", "image"], "samples": _samples}))
 
 
 class InvokeEndpointUser(User):
@@ -66,11 +66,11 @@ class InvokeEndpointUser(User):
         self._endpoint_name = options.endpoint_name
         # users start at different images so concurrent requests mix sizes from the first second
         offset = self.environment.runner.user_count % len(self._bodies)
-        self._next_body = itertools.islice(itertools.cycle(self._bodies), offset, None)
+        self._next_body = itertools.islice(itertools.cycle(enumerate(self._bodies)), offset, None)
 
     @task
     def invoke(self):
-        body = next(self._next_body)
+        image, body = next(self._next_body)
         started, clock = time.time(), time.perf_counter()
         error, length = None, 0
         try:
@@ -89,5 +89,5 @@ class InvokeEndpointUser(User):
             response_time=(time.perf_counter() - clock) * 1000.0,
             response_length=length,
             exception=error,
-            context={"started": started},
+            context={"started": started, "image": image},
         )

@@ -47,11 +47,11 @@ def test_quick_run_writes_results_plot_and_a_consistent_target(quick_run):
 
 
 def samples(latencies_s, ok=None, start=1000.0, spacing=0.1):
-    """Rows (start, latency, ok) of requests started `spacing` seconds apart."""
+    """Rows (start, latency, ok, image 0) of requests started `spacing` seconds apart."""
     ok = [True] * len(latencies_s) if ok is None else ok
     return np.array(
         [
-            (start + i * spacing, lat, float(good))
+            (start + i * spacing, lat, float(good), 0.0)
             for i, (lat, good) in enumerate(zip(latencies_s, ok, strict=True))
         ]
     )
@@ -65,6 +65,13 @@ def test_step_statistics_drop_the_warm_up_and_count_completions_in_the_window():
     assert step.throughput_rps == pytest.approx(80 / 8.0)
     assert step.p99_ms == pytest.approx(50.0)
     assert step.meets_slo
+
+
+def test_latency_is_also_reported_per_request_image():
+    rows = samples([0.05] * 100)
+    rows[1::2, 1], rows[1::2, 3] = 0.2, 1  # every other request is image 1 and takes 200 ms
+
+    assert capacity.summarize_step(2, rows, PLAN, SLO).p50_ms_by_image == {0: 50.0, 1: 200.0}
 
 
 def test_a_step_over_the_p99_slo_breaks_it():
@@ -81,7 +88,7 @@ def test_a_single_failed_request_breaks_the_slo():
 
 
 def step(concurrency, rps, meets):
-    return capacity.StepResult(concurrency, 100, 0, 8.0, rps, 10, 20, 30, 40, 0.0, meets)
+    return capacity.StepResult(concurrency, 100, 0, 8.0, rps, 10, 20, 30, 40, 0.0, meets, {0: 10})
 
 
 def test_max_sustainable_is_the_best_throughput_that_met_the_slo():
