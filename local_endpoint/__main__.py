@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import tarfile
 import threading
 
 from local_endpoint.endpoint import LocalEndpoint
@@ -46,6 +47,14 @@ def main(args: argparse.Namespace) -> int:
         region=args.region,
         verbose=args.verbose,
     )
+    try:
+        endpoint.start()
+    except (OSError, tarfile.TarError) as error:
+        print(f"error: cannot serve {args.model}: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # model_fn failed: say so in one line, as the container's log would
+        print(f"error: the model failed to load: {type(error).__name__}: {error}", file=sys.stderr)
+        return 2
     with endpoint:
         print(f"endpoint {args.endpoint_name} ready at {endpoint.url}", flush=True)
         print(f"  export AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME={endpoint.url}", flush=True)

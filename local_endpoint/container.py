@@ -124,9 +124,14 @@ class ModelContainer:
         result = self.service.handle([{"body": body}], context)
         return ContainerResponse(
             status=context.get_response_status(0),
-            content_type=context.get_response_content_type(0) or "application/json",
+            content_type=context.get_response_content_type(0) or _default_content_type(context),
             body=_to_bytes(result[0] if result else b""),
         )
+
+
+def _default_content_type(context: InferenceContext) -> str:
+    """The toolkit sets a content type on success only; its error bodies are "message\ntraceback" text."""
+    return "text/plain; charset=utf-8" if context.get_response_status(0) >= 400 else "application/json"
 
 
 def _to_bytes(value) -> bytes:

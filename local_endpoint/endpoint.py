@@ -74,11 +74,15 @@ class LocalEndpoint:
         if self._model_dir is None:
             self._model_dir = Path(tempfile.mkdtemp(prefix="local-endpoint-model-"))
             self._owns_model_dir = True
-        if self._archive is not None:
-            extract_model(self._archive, self._model_dir)
-        container = ModelContainer(str(self._model_dir))
-        container.load()
-        self._server = EndpointServer(self._address, container, self._settings)
+        try:
+            if self._archive is not None:
+                extract_model(self._archive, self._model_dir)
+            container = ModelContainer(str(self._model_dir))
+            container.load()
+            self._server = EndpointServer(self._address, container, self._settings)
+        except BaseException:
+            self.stop()  # removes the temporary model dir
+            raise
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},

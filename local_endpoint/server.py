@@ -13,6 +13,10 @@ InvokeEndpoint answers as AWS does, in the shapes botocore's ``sagemaker-runtime
                      standard retry mode retries it as throttling)
   unsigned request   403 ``MissingAuthenticationTokenException``
 Error codes travel in the ``x-amzn-ErrorType`` header, which botocore's rest-json parser reads first.
+Shapes: the error members and status codes are botocore's ``sagemaker-runtime`` 2017-05-13 service model
+(ModelError 424 with OriginalStatusCode/OriginalMessage/LogStreamArn, ValidationError 400); throttling as
+reported from real endpoints: "400 ... Error Code: ThrottlingException" with a null message
+(opensearch-project/ml-commons#2429, aws-samples/amazon-sagemaker-nlu-search#4).
 """
 
 from __future__ import annotations
@@ -95,7 +99,11 @@ class EndpointRequestHandler(BaseHTTPRequestHandler):
             self._send_not_found()
 
     def do_POST(self):
-        body = self._read_body()
+        try:
+            body = self._read_body()
+        except ValueError:
+            self._send(400, "application/json", b'{"message": "Invalid Content-Length"}')
+            return
         if self.path == "/invocations":
             self._send_container(self.server.container.invoke(body, self._container_headers()))
             return
@@ -138,6 +146,8 @@ class EndpointRequestHandler(BaseHTTPRequestHandler):
     # --- plumbing
     def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError(length)
         return self.rfile.read(length) if length else b""
 
     def _container_headers(self) -> dict[str, str]:

@@ -53,6 +53,7 @@ SAGEMAKER_READ_TIMEOUT_S = 20
 SAGEMAKER_MAX_ATTEMPTS = 2  # botocore "standard" retry mode: one retry on throttling and transient errors
 URL_FETCH_DEADLINE_S = 5.0
 URL_FETCH_MAX_REDIRECTS = 3
+MAX_URL_LENGTH = 2048
 
 # botocore's service model for EndpointName: max 63 characters, this pattern.
 _ENDPOINT_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
@@ -95,7 +96,7 @@ class Settings:
     default_top_k: int
     max_image_bytes: int
     allowed_url_hosts: frozenset[str]
-    url_ssl_context: ssl.SSLContext
+    url_ssl_context: ssl.SSLContext | None  # only built when URL input is on: loading CAs costs cold start
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -108,17 +109,21 @@ class Settings:
                 "The function is not configured correctly.",
                 detail=f"ENDPOINT_NAME is missing or invalid: {endpoint_name!r}",
             )
+        allowed_url_hosts = _parse_allowed_hosts(env.get("ALLOWED_URL_HOSTS", ""))
         return cls(
             endpoint_name=endpoint_name,
             default_top_k=_int_setting(env, "TOP_K", DEFAULT_TOP_K, 1, MAX_TOP_K),
             max_image_bytes=_int_setting(
                 env, "MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES, 1, INVOKE_ENDPOINT_MAX_BYTES
             ),
-            allowed_url_hosts=_parse_allowed_hosts(env.get("ALLOWED_URL_HOSTS", "")),
-            # URL_FETCH_CA_BUNDLE: optional PEM file trusted for URL fetches instead of the system CAs
-            # (a private CA in production, a test CA in tests).
-            url_ssl_context=ssl.create_default_context(cafile=env.get("URL_FETCH_CA_BUNDLE") or None),
+            allowed_url_hosts=allowed_url_hosts,
+            url_ssl_context=_url_ssl_context(env) if allowed_url_hosts else None,
         )
+
+
+def _url_ssl_context(env: Mapping[str, str]) -> ssl.SSLContext:
+    """System CAs, or URL_FETCH_CA_BUNDLE (a PEM file: a private CA in production, a test CA in tests)."""
+    return ssl.create_default_context(cafile=env.get("URL_FETCH_CA_BUNDLE") or None)
 
 
 def _int_setting(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -216,7 +221,7 @@ def parse_event(event: Any, settings: Settings) -> PredictRequest:
 
 
 def _is_http_event(event: dict) -> bool:
-    """API Gateway v1/v2 and Function URL events all carry `body` and `requestContext`/`headers`."""
+    """API Gateway v1/v2 and Function URL events carry `body` and `requestContext`; direct ones neither."""
     return "body" in event or "requestContext" in event or "httpMethod" in event or "routeKey" in event
 
 
@@ -237,9 +242,16 @@ def _parse_http_event(event: dict, settings: Settings) -> PredictRequest:
             415, "UnsupportedMediaType", "Send image/jpeg or image/png bytes, or an application/json request."
         )
     _check_size(len(payload), settings)
-    return PredictRequest(
-        top_k=_top_k(event.get("queryStringParameters") or {}, settings), image=payload, source="raw"
-    )
+    return PredictRequest(top_k=_query_top_k(event, settings), image=payload, source="raw")
+
+
+def _query_top_k(event: dict, settings: Settings) -> int:
+    """Raw image bodies take top_k from the query string (?top_k=3), where every value is text."""
+    query = event.get("queryStringParameters") or {}
+    value = query.get("top_k")
+    if value is None:
+        return settings.default_top_k
+    return _top_k({"top_k": int(value) if value.isdigit() else value}, settings)
 
 
 def _content_type(headers: Any) -> str:
@@ -284,8 +296,6 @@ def _top_k(source: Mapping[str, Any], settings: Settings) -> int:
     if "top_k" not in source:
         return settings.default_top_k
     value = source["top_k"]
-    if isinstance(value, str) and value.isdigit():  # query strings carry text
-        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TOP_K:
         raise _bad_request("InvalidTopK", f'"top_k" must be an integer from 1 to {MAX_TOP_K}.')
     return value
@@ -310,8 +320,8 @@ def _check_size(size: int, settings: Settings) -> None:
 
 
 def _allowed_url(url: Any, settings: Settings) -> str:
-    if not isinstance(url, str) or not url:
-        raise _bad_request("InvalidUrl", '"url" must be a non-empty string.')
+    if not isinstance(url, str) or not 0 < len(url) <= MAX_URL_LENGTH:
+        raise _bad_request("InvalidUrl", f'"url" must be a string of 1 to {MAX_URL_LENGTH} characters.')
     if not settings.allowed_url_hosts:
         raise _bad_request("UrlNotAllowed", "Image URLs are not accepted here; send the image instead.")
     _check_url_allowed(url, settings)
@@ -360,7 +370,7 @@ def fetch_image(url: str, settings: Settings) -> bytes:
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit():
                 _check_size(int(declared), settings)
-            return _read_capped(response, settings.max_image_bytes, deadline, settings)
+            return _read_capped(response, deadline, settings)
     except ApiError:
         raise
     except urllib.error.HTTPError as error:
@@ -374,7 +384,8 @@ def fetch_image(url: str, settings: Settings) -> bytes:
         ) from None
 
 
-def _read_capped(response, max_bytes: int, deadline: float, settings: Settings) -> bytes:
+def _read_capped(response, deadline: float, settings: Settings) -> bytes:
+    """Reads the body, refusing it as soon as it passes max_image_bytes or the deadline."""
     chunks, size = [], 0
     while chunk := response.read1(64 * 1024):  # what has arrived, so the deadline is checked as data trickles
         size += len(chunk)
@@ -536,7 +547,7 @@ def handler(event: Any, context: Any) -> dict:
         log["source"] = request.source
         response = _envelope(200, predict(request, SETTINGS, RUNTIME, log))
     except ApiError as error:
-        log.update(error=error.code, error_detail=error.detail)
+        log.update(error=error.code, error_detail=error.detail[:500] if error.detail else None)
         response = _envelope(error.status, {"error": {"code": error.code, "message": error.message}})
     except Exception as error:  # the last line of defence: the caller gets a 500 envelope, the log the cause
         log.update(

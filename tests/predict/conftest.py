@@ -1,31 +1,24 @@
-"""Shared fixtures for the prediction API: events of every shape, images, the handler under a given env,
-and a local endpoint hosting a tiny fixture model."""
+"""Fixtures for the prediction API tests: fake AWS, the handler under a given env, lambda contexts, a local
+endpoint hosting a tiny fixture model, and a really trained model.tar.gz (once per session)."""
 
 from __future__ import annotations
 
 import importlib
-import io
 import json
 import tarfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from local_endpoint import LocalEndpoint
-from local_endpoint.lambda_events import (  # noqa: F401 - re-exported to the tests
+from tests.predict.helpers import (
+    ENDPOINT_NAME,
+    FIXTURE_MODEL_DIR,
+    REPO_ROOT,
     FakeLambdaContext,
-    b64,
-    events_for,
-    function_url_event,
-    http_v2_event,
-    rest_v1_event,
+    TrainedModel,
+    pack_model,
 )
-
-FIXTURE_MODEL_DIR = Path(__file__).parent / "fixture_model"
-FIXTURE_CLASSES = json.loads((FIXTURE_MODEL_DIR / "model_meta.json").read_text())["class_names"]
-ENDPOINT_NAME = "dogbreed-test"
 
 
 @pytest.fixture(autouse=True)
@@ -69,28 +62,6 @@ def lambda_context() -> FakeLambdaContext:
     return FakeLambdaContext()
 
 
-def image_bytes(fmt: str = "JPEG", size: int = 32, color=(200, 120, 40)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (size, size), color).save(buffer, format=fmt)
-    return buffer.getvalue()
-
-
-def json_body(request: dict) -> str:
-    return json.dumps(request)
-
-
-def decode(response: dict) -> dict:
-    return json.loads(response["body"])
-
-
-def pack_model(source_dir: Path, archive: Path) -> Path:
-    with tarfile.open(archive, "w:gz") as tar:
-        for path in sorted(source_dir.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                tar.add(path, arcname=str(path.relative_to(source_dir)))
-    return archive
-
-
 @pytest.fixture(scope="session")
 def fixture_model_archive(tmp_path_factory) -> Path:
     return pack_model(FIXTURE_MODEL_DIR, tmp_path_factory.mktemp("fixture-model") / "model.tar.gz")
@@ -101,16 +72,6 @@ def fixture_endpoint(fixture_model_archive):
     """A running local endpoint hosting the fixture model; stopped after the test."""
     with LocalEndpoint(fixture_model_archive, endpoint_name=ENDPOINT_NAME, max_concurrency=2) as endpoint:
         yield endpoint
-
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass(frozen=True)
-class TrainedModel:
-    archive: Path
-    class_names: list[str]
-    test_images: list[Path]
 
 
 @pytest.fixture(scope="session")

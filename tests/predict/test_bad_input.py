@@ -6,7 +6,16 @@ import json
 
 import pytest
 from botocore.stub import Stubber
-from conftest import ENDPOINT_NAME, b64, decode, function_url_event, http_v2_event, image_bytes, rest_v1_event
+
+from tests.predict.helpers import (
+    ENDPOINT_NAME,
+    b64,
+    decode,
+    function_url_event,
+    http_v2_event,
+    image_bytes,
+    rest_v1_event,
+)
 
 HTML = b"<!doctype html><html><body>not an image</body></html>"
 GIF = image_bytes("GIF")
@@ -47,6 +56,15 @@ CASES = [
     ("file url", {"url": "file:///etc/passwd"}, 400, "UrlNotAllowed"),
     ("credentials in url", {"url": "https://u:p@images.example.com/dog.jpg"}, 400, "UrlNotAllowed"),
     ("url not a string", {"url": ["https://images.example.com/a.jpg"]}, 400, "InvalidUrl"),
+    ("url too long", {"url": "https://images.example.com/" + "a" * 3000}, 400, "InvalidUrl"),
+    ("top_k as a JSON string", {"image": b64(image_bytes()), "top_k": "3"}, 400, "InvalidTopK"),
+    (
+        "top_k x in the query",
+        rest_v1_event(b64(image_bytes()), content_type="image/jpeg", b64=True)
+        | {"queryStringParameters": {"top_k": "x"}},
+        400,
+        "InvalidTopK",
+    ),
     ("top_k 0", {"image": b64(image_bytes()), "top_k": 0}, 400, "InvalidTopK"),
     ("top_k 1000", {"image": b64(image_bytes()), "top_k": 1000}, 400, "InvalidTopK"),
     ("top_k x", {"image": b64(image_bytes()), "top_k": "x"}, 400, "InvalidTopK"),

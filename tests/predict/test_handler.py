@@ -11,8 +11,9 @@ import pytest
 import requests
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
-from conftest import ENDPOINT_NAME, b64, decode, events_for, image_bytes
 from moto import mock_aws
+
+from tests.predict.helpers import ENDPOINT_NAME, b64, decode, events_for, image_bytes
 
 MODEL_ANSWER = {
     "predictions": [
@@ -298,3 +299,10 @@ def test_call_path_through_moto(load_handler, lambda_context, moto_accepts_binar
     assert response["statusCode"] == 200
     assert decode(response) == MODEL_ANSWER | {"endpoint": ENDPOINT_NAME}
     assert moto_accepts_binary_bodies == [(image, "image/jpeg", "application/json")]
+
+
+def test_no_tls_context_is_built_while_url_input_is_off(load_handler, tmp_path):
+    """Loading the CA store costs cold-start time; only functions that fetch URLs pay it."""
+    assert load_handler(ENDPOINT_NAME=ENDPOINT_NAME).SETTINGS.url_ssl_context is None
+    with_urls = load_handler(ENDPOINT_NAME=ENDPOINT_NAME, ALLOWED_URL_HOSTS="images.example.com")
+    assert with_urls.SETTINGS.url_ssl_context is not None

@@ -7,18 +7,20 @@ import http.client
 import json
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
-from conftest import ENDPOINT_NAME, FIXTURE_CLASSES, image_bytes
 
 from local_endpoint import LocalEndpoint
 from local_endpoint.container import InferenceContext, extract_model
+from tests.predict.helpers import ENDPOINT_NAME, FIXTURE_CLASSES, b64, image_bytes, pack_model
 
 
 def raw_request(endpoint, method, path, body=b"", headers=None):
@@ -97,6 +99,7 @@ def test_hook_errors_become_the_container_status(fixture_endpoint):
         fixture_endpoint, "POST", "/invocations", b'{"fail": true}', {"Content-Type": "application/json"}
     )
     assert unsupported[0] == 415 and b"Unsupported content type text/csv" in unsupported[2]
+    assert unsupported[1]["Content-Type"] == "text/plain; charset=utf-8"
     assert not_acceptable[0] == 406
     assert crashed[0] == 500 and b"the model broke on purpose" in crashed[2]
 
@@ -267,3 +270,87 @@ def test_cli_serves_until_terminated(fixture_model_archive, tmp_path):
         out, _ = process.communicate(timeout=15)
     assert process.returncode == 0
     assert "endpoint stopped" in out
+
+
+def test_cli_reports_a_missing_archive_in_one_line(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "local_endpoint",
+            "--model",
+            str(tmp_path / "none.tar.gz"),
+            "--endpoint-name",
+            "x",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: cannot serve") and "Traceback" not in result.stderr
+
+
+def test_a_model_that_fails_to_load_leaves_nothing_behind(tmp_path, monkeypatch):
+    code = tmp_path / "src" / "code"
+    code.mkdir(parents=True)
+    (code / "inference.py").write_text("def model_fn(model_dir):\n    raise RuntimeError('no weights')\n")
+    archive = pack_model(tmp_path / "src", tmp_path / "model.tar.gz")
+    made, mkdtemp = [], tempfile.mkdtemp
+    monkeypatch.setattr(
+        tempfile, "mkdtemp", lambda **kw: made.append(mkdtemp(dir=tmp_path, **kw)) or made[-1]
+    )
+    with pytest.raises(RuntimeError, match="no weights"):
+        LocalEndpoint(archive, endpoint_name=ENDPOINT_NAME).start()
+    assert len(made) == 1 and not Path(made[0]).exists()
+
+
+def test_transform_fn_replaces_the_three_hooks_as_in_the_toolkit(tmp_path):
+    code = tmp_path / "src" / "code"
+    code.mkdir(parents=True)
+    (code / "inference.py").write_text(
+        "def model_fn(model_dir):\n    return 'm'\n"
+        "def transform_fn(model, data, content_type, accept):\n"
+        "    return f'{model}:{content_type}:{accept}:{len(data)}', 'text/plain'\n"
+    )
+    archive = pack_model(tmp_path / "src", tmp_path / "model.tar.gz")
+    with LocalEndpoint(archive, endpoint_name=ENDPOINT_NAME) as endpoint:
+        status, headers, body = raw_request(
+            endpoint, "POST", "/invocations", b"abc", {"Content-Type": "image/png"}
+        )
+    assert (status, headers["Content-Type"], body) == (200, "text/plain", b"m:image/png:application/json:3")
+
+
+def test_transform_fn_with_input_fn_is_refused_like_the_toolkit_does(tmp_path):
+    code = tmp_path / "src" / "code"
+    code.mkdir(parents=True)
+    (code / "inference.py").write_text(
+        "def model_fn(model_dir):\n    return 'm'\n"
+        "def input_fn(data, content_type):\n    return data\n"
+        "def transform_fn(model, data, content_type, accept):\n    return 'x'\n"
+    )
+    archive = pack_model(tmp_path / "src", tmp_path / "model.tar.gz")
+    with pytest.raises(ValueError, match="Cannot use transform_fn"):
+        LocalEndpoint(archive, endpoint_name=ENDPOINT_NAME).start()
+
+
+def test_the_handler_answers_503_throttled_when_the_endpoint_is_busy(
+    fixture_endpoint, load_handler, lambda_context
+):
+    """Both slots held by slow calls: the handler's one retry is throttled too, and the caller gets 503."""
+    handler = load_handler(
+        ENDPOINT_NAME=ENDPOINT_NAME, AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=fixture_endpoint.url
+    )
+    client = runtime_client(fixture_endpoint)
+    slow = json.dumps({"sleep": 3.0}).encode()
+    with ThreadPoolExecutor(2) as pool:
+        for _ in range(2):
+            pool.submit(
+                client.invoke_endpoint, EndpointName=ENDPOINT_NAME, Body=slow, ContentType="application/json"
+            )
+        wait_until(lambda: fixture_endpoint.in_flight == 2)
+        response = handler.handler({"image": b64(image_bytes())}, lambda_context)
+    assert response["statusCode"] == 503
+    assert json.loads(response["body"]) == {
+        "error": {"code": "Throttled", "message": "The model endpoint is busy; retry later."}
+    }

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ENDPOINT_NAME, FIXTURE_CLASSES, decode, http_v2_event, image_bytes, json_body
 
 from local_endpoint.image_host import LocalImageHost
+from tests.predict.helpers import (
+    ENDPOINT_NAME,
+    FIXTURE_CLASSES,
+    decode,
+    http_v2_event,
+    image_bytes,
+    json_body,
+)
 
 
 @pytest.fixture
