@@ -31,21 +31,43 @@ DEFAULT_PLAN_VARS = Path(__file__).resolve().parent / "fixtures" / "plan.tfvars.
 
 
 def get_args_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--stack-root", type=Path, default=terraform.REPO_ROOT,
-                        help="repository root holding terraform/ and policies/ (default: this repository)")
-    parser.add_argument("--only", nargs="+", choices=STAGES, default=list(STAGES), help="stages to run (default: all)")
-    parser.add_argument("--plan-vars", type=Path, default=DEFAULT_PLAN_VARS,
-                        help="variables file for the offline plan (default: security/fixtures/plan.tfvars.json)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--stack-root",
+        type=Path,
+        default=terraform.REPO_ROOT,
+        help="repository root holding terraform/ and policies/ (default: this repository)",
+    )
+    parser.add_argument(
+        "--only", nargs="+", choices=STAGES, default=list(STAGES), help="stages to run (default: all)"
+    )
+    parser.add_argument(
+        "--plan-vars",
+        type=Path,
+        default=DEFAULT_PLAN_VARS,
+        help="variables file for the offline plan (default: security/fixtures/plan.tfvars.json)",
+    )
     parser.add_argument("--sarif-dir", type=Path, help="also write checkov results as SARIF into this folder")
-    parser.add_argument("--workdir", type=Path, help="keep the staged stack and plan here (default: a temp dir)")
+    parser.add_argument(
+        "--workdir", type=Path, help="keep the staged stack and plan here (default: a temp dir)"
+    )
     return parser
 
 
 def checkov_command(*target: str, sarif_to: Path | None) -> list[str]:
     checkov = os.environ.get("CHECKOV") or _find_checkov()
-    command = [checkov, *target, "--config-file", str(terraform.REPO_ROOT / ".checkov.yaml"),
-               "--external-checks-dir", str(CHECKS_DIR), "--output", "cli"]
+    command = [
+        checkov,
+        *target,
+        "--config-file",
+        str(terraform.REPO_ROOT / ".checkov.yaml"),
+        "--external-checks-dir",
+        str(CHECKS_DIR),
+        "--output",
+        "cli",
+    ]
     if sarif_to:
         command += ["--output", "sarif", "--output-file-path", f"console,{sarif_to}"]
     return command
@@ -78,15 +100,22 @@ def stage_policy_lint(stack_root: Path) -> bool:
 
 
 def stage_checkov_hcl(stack_root: Path, sarif_dir: Path | None) -> bool:
-    sarif_to = sarif_dir / "hcl" if sarif_dir else None
+    sarif_to = sarif_dir / "checkov-hcl.sarif" if sarif_dir else None
     command = checkov_command("--directory", "terraform", "--framework", "terraform", sarif_to=sarif_to)
     return run_checkov("checkov-hcl", command, stack_root)
 
 
 def stage_checkov_plan(plan_file: Path, stack: Path, sarif_dir: Path | None) -> bool:
-    sarif_to = sarif_dir / "plan" if sarif_dir else None
-    command = checkov_command("--file", str(plan_file), "--framework", "terraform_plan",
-                              "--repo-root-for-plan-enrichment", str(stack / "terraform"), sarif_to=sarif_to)
+    sarif_to = sarif_dir / "checkov-plan.sarif" if sarif_dir else None
+    command = checkov_command(
+        "--file",
+        str(plan_file),
+        "--framework",
+        "terraform_plan",
+        "--repo-root-for-plan-enrichment",
+        str(stack / "terraform"),
+        sarif_to=sarif_to,
+    )
     return run_checkov("checkov-plan", command, stack)
 
 
@@ -95,8 +124,10 @@ def stage_parliament(plan: dict) -> bool:
     for address, issues in report.items():
         for issue in issues:
             print(f"FAILED {address}: {issue}")
-    print(f"parliament: {len(list(parliament_gate.rendered_policies(plan)))} rendered policies, "
-          f"{sum(map(len, report.values()))} findings")
+    print(
+        f"parliament: {len(list(parliament_gate.rendered_policies(plan)))} rendered policies, "
+        f"{sum(map(len, report.values()))} findings"
+    )
     return not report
 
 
@@ -116,16 +147,21 @@ def main(args: argparse.Namespace) -> int:
     stack_root = args.stack_root.resolve()
     workdir = args.workdir or terraform.new_workdir("security-gates-")
     workdir.mkdir(parents=True, exist_ok=True)
+    if args.sarif_dir:
+        args.sarif_dir.mkdir(parents=True, exist_ok=True)
     results = {}
     if "policy-lint" in args.only:
         results["policy-lint"] = _announce("policy-lint", lambda: stage_policy_lint(stack_root))
     if "checkov-hcl" in args.only:
-        results["checkov-hcl"] = _announce("checkov-hcl", lambda: stage_checkov_hcl(stack_root, args.sarif_dir))
+        results["checkov-hcl"] = _announce(
+            "checkov-hcl", lambda: stage_checkov_hcl(stack_root, args.sarif_dir)
+        )
     if PLAN_STAGES & set(args.only):
         plan_file, plan = _announce_value("plan", lambda: make_plan(stack_root, workdir, args.plan_vars))
         if "checkov-plan" in args.only:
             results["checkov-plan"] = _announce(
-                "checkov-plan", lambda: stage_checkov_plan(plan_file, workdir, args.sarif_dir))
+                "checkov-plan", lambda: stage_checkov_plan(plan_file, workdir, args.sarif_dir)
+            )
         if "parliament" in args.only:
             results["parliament"] = _announce("parliament", lambda: stage_parliament(plan))
     if args.workdir is None:

@@ -35,6 +35,7 @@ def _import_parliament():
 
 def rendered_policies(plan: dict) -> Iterator[tuple[str, str]]:
     """(address.attribute, document) for every policy in the plan's planned values."""
+
     def walk(module: dict) -> Iterator[tuple[str, str]]:
         for resource in module.get("resources", []):
             for attribute in POLICY_ATTRIBUTES.get(resource["type"], ()):

@@ -1,17 +1,16 @@
-"""Run Terraform offline: shared provider cache, a moto server standing in for AWS, a staged copy of the stack."""
+"""Run Terraform offline: a shared provider cache, moto standing in for AWS, a staged copy of the stack."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +22,16 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LAMBDA_ZIP = Path("build/predict_lambda.zip")
 LAMBDA_ZIP_TOOL = Path("tools/build_lambda_zip.py")
 USER_DATA_TEMPLATE = Path("ec2/user_data.sh.tftpl")
-FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": ""}
+USER_DATA_FIXTURE = REPO_ROOT / "terraform" / "tests" / "fixtures" / "user_data.sh.tftpl"
+REGION = "eu-west-1"
+# The network module's defaults: 10.42.0.0/16, /20 subnets in zones a and b (cidrsubnet(cidr, 4, index)).
+GATE_VPC_CIDR = "10.42.0.0/16"
+GATE_SUBNETS = ((f"{REGION}a", "10.42.0.0/20"), (f"{REGION}b", "10.42.16.0/20"))
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "",
+}
 
 
 class TerraformError(RuntimeError):
@@ -31,7 +39,7 @@ class TerraformError(RuntimeError):
 
 
 def cli_config(directory: Path) -> Path:
-    """A CLI config installing the AWS provider from the local mirror when there is one, always through one cache.
+    """A CLI config: the AWS provider from the local mirror when there is one, always through one cache.
 
     The cache makes every `init` link the (large) provider binary instead of copying it.
     """
@@ -71,31 +79,17 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
-    """A moto server on a free local port; yields its URL. It answers the data sources and the staged applies."""
+    """A moto server in this process on a free port; yields its URL (the provider's AWS_ENDPOINT_URL)."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    moto = Path(sys.executable).with_name("moto_server")
-    command = [str(moto)] if moto.exists() else [sys.executable, "-m", "moto.server"]
-    process = subprocess.Popen([*command, "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
     try:
-        _wait_until_up(url, process)
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _wait_until_up(url: str, process: subprocess.Popen, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("moto server exited during start-up")
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"moto server did not answer on {url} within {timeout_s} s")
+        server.stop()
 
 
 def stage_stack(repo_root: Path, destination: Path) -> list[str]:
@@ -103,7 +97,9 @@ def stage_stack(repo_root: Path, destination: Path) -> list[str]:
 
     The tool-written *.auto.tfvars.json files are left out so the gates plan with their own fixed inputs.
     """
-    ignore = shutil.ignore_patterns(".terraform", "*.tfstate*", "tfplan*", "*.auto.tfvars.json", "__pycache__")
+    ignore = shutil.ignore_patterns(
+        ".terraform", "*.tfstate*", "tfplan*", "*.auto.tfvars.json", "__pycache__"
+    )
     for part in ("terraform", "policies", "training", "ec2"):
         if (repo_root / part).is_dir():
             shutil.copytree(repo_root / part, destination / part, ignore=ignore)
@@ -117,8 +113,10 @@ def _stage_user_data(destination: Path) -> str | None:
     if target.exists():
         return None
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO_ROOT / "terraform" / "tests" / "fixtures" / "user_data.sh.tftpl", target)
-    return f"{USER_DATA_TEMPLATE} not in the repository yet: planned with terraform/tests/fixtures/user_data.sh.tftpl"
+    shutil.copy(USER_DATA_FIXTURE, target)
+    return (
+        f"{USER_DATA_TEMPLATE} not in the repository: planned with {USER_DATA_FIXTURE.relative_to(REPO_ROOT)}"
+    )
 
 
 def _stage_lambda_zip(repo_root: Path, destination: Path) -> str | None:
@@ -127,7 +125,10 @@ def _stage_lambda_zip(repo_root: Path, destination: Path) -> str | None:
     if (repo_root / LAMBDA_ZIP_TOOL).exists():
         subprocess.run(
             [sys.executable, str(repo_root / LAMBDA_ZIP_TOOL), "--output", str(target)],
-            cwd=repo_root, check=True, capture_output=True, timeout=120,
+            cwd=repo_root,
+            check=True,
+            capture_output=True,
+            timeout=120,
         )
         return None
     with zipfile.ZipFile(target, "w") as archive:
@@ -138,22 +139,49 @@ def _stage_lambda_zip(repo_root: Path, destination: Path) -> str | None:
 def plan_json(stack: Path, var_file: Path, env: dict[str, str]) -> dict:
     """Plan the staged root stack against moto and return `terraform show -json` of it.
 
-    The project key and the subnets are applied to moto first, so their ARNs and ids are known in the plan
-    and checkov sees the KMS and VPC settings of every resource instead of "known after apply".
+    The project key, the VPC and its subnets are created in moto first and imported by the plan, so their ARNs
+    and ids are known: checkov then sees the KMS and subnet settings of every resource instead of
+    "known after apply". (Importing is much faster than a targeted apply, which waits on propagation checks.)
     """
     root = stack / "terraform"
     with moto_server() as endpoint:
-        env = {**env, **FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": "eu-west-1"}
+        env = {**env, **FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": REGION}
+        imports = _seed_existing_resources(endpoint, json.loads(var_file.read_text()).get("name", "dogbreed"))
+        (root / "gate_imports.tf").write_text(imports)
         run(["init", "-input=false"], root, env)
-        targets = ["-target=module.data_bucket.aws_kms_key.this", "-target=module.network.aws_subnet.private"]
-        run(["apply", "-input=false", "-auto-approve", f"-var-file={var_file}", *targets], root, env)
         run(["plan", "-input=false", f"-var-file={var_file}", "-out=tfplan"], root, env)
         return json.loads(_show(root, env))
 
 
+def _seed_existing_resources(endpoint: str, name: str) -> str:
+    """Create the key and the network the stack would create, in moto; return import blocks for them."""
+    import boto3
+
+    session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
+    key_id = session.client("kms", endpoint_url=endpoint).create_key(
+        KeyUsage="ENCRYPT_DECRYPT",
+        KeySpec="SYMMETRIC_DEFAULT",
+        Tags=[{"TagKey": "Project", "TagValue": name}],
+    )["KeyMetadata"]["KeyId"]
+    ec2 = session.client("ec2", endpoint_url=endpoint)
+    vpc_id = ec2.create_vpc(CidrBlock=GATE_VPC_CIDR)["Vpc"]["VpcId"]
+    imports = {"module.data_bucket.aws_kms_key.this": key_id, "module.network.aws_vpc.this": vpc_id}
+    for index, (zone, cidr) in enumerate(GATE_SUBNETS):
+        subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=zone)["Subnet"]["SubnetId"]
+        imports[f"module.network.aws_subnet.private[{index}]"] = subnet
+    return "".join(
+        f'import {{\n  to = {address}\n  id = "{value}"\n}}\n\n' for address, value in imports.items()
+    )
+
+
 def _show(root: Path, env: dict[str, str]) -> str:
     result = subprocess.run(
-        ["terraform", "show", "-json", "tfplan"], cwd=root, env=env, capture_output=True, text=True, timeout=120
+        ["terraform", "show", "-json", "tfplan"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if result.returncode != 0:
         raise TerraformError(f"terraform show failed:\n{result.stderr[-4000:]}")

@@ -1,4 +1,4 @@
-"""CKV_DOG_1: no AWS-managed *FullAccess policy attached, by any attachment resource or managed_policy_arns."""
+"""CKV_DOG_1: no AWS-managed *FullAccess policy attached by any attachment resource or managed_policy_arns."""
 
 import re
 

@@ -17,7 +17,7 @@ def as_list(value: Any) -> list:
 
 
 def parse_policy(document: Any) -> dict | None:
-    """The policy as a dict, or None when it is not (yet) a JSON document, e.g. an unrendered templatefile()."""
+    """The policy as a dict, or None when it is not (yet) JSON, e.g. an unrendered templatefile()."""
     if isinstance(document, dict):
         return document
     if isinstance(document, str):

@@ -17,7 +17,7 @@ variables {
   endpoint_name       = "dogbreed-endpoint"
   kms_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
   kms_key_project_tag = "dogbreed"
-  allowed_url_hosts   = ["images.example.org", "upload.wikimedia.org"]
+  allowed_url_hosts   = ["images.example.org", "upload.wikimedia.org:8443"]
 }
 
 run "function_alias_and_concurrency" {
@@ -44,8 +44,8 @@ run "function_alias_and_concurrency" {
     error_message = "Provisioned concurrency must default to 2 on the live alias."
   }
   assert {
-    condition     = aws_lambda_function.this.timeout == 74
-    error_message = "Timeout must be 3 x (2 s + 20 s) + 3 s backoff + 5 s = 74 s with the default client settings."
+    condition     = aws_lambda_function.this.timeout == 60
+    error_message = "Timeout must be 2 x (2 s + 20 s) + 2 s backoff + 5 s URL fetch = 51 s, + 9 s headroom = 60 s."
   }
   assert {
     condition     = aws_lambda_function.this.tracing_config[0].mode == "Active"
@@ -55,7 +55,7 @@ run "function_alias_and_concurrency" {
     condition = (aws_lambda_function.this.environment[0].variables["ENDPOINT_NAME"] == "dogbreed-endpoint"
       && aws_lambda_function.this.environment[0].variables["TOP_K"] == "5"
       && aws_lambda_function.this.environment[0].variables["MAX_IMAGE_BYTES"] == "4194304"
-    && aws_lambda_function.this.environment[0].variables["ALLOWED_URL_HOSTS"] == "images.example.org,upload.wikimedia.org")
+    && aws_lambda_function.this.environment[0].variables["ALLOWED_URL_HOSTS"] == "images.example.org,upload.wikimedia.org:8443")
     error_message = "The environment must carry ENDPOINT_NAME, TOP_K, MAX_IMAGE_BYTES and ALLOWED_URL_HOSTS."
   }
   assert {

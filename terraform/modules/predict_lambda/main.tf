@@ -9,13 +9,13 @@ locals {
   log_group_arn = "${local.arn_prefix}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${local.log_group}"
   endpoint_arn  = "${local.arn_prefix}:sagemaker:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:endpoint/${lower(var.endpoint_name)}"
 
-  # Worst case of one request inside the handler: every attempt waits for connect and read timeouts, plus the
-  # standard-mode backoff between attempts (at most 1 s, then 2 s: base 1 s doubling, full jitter), plus time
-  # to decode the image and answer. 3 attempts x (2 s + 20 s) + (1 + 2) s + 5 s = 74 s.
+  # Worst case of one request (functions/predict/handler.py): every InvokeEndpoint attempt waits for its connect
+  # and read timeouts, botocore's standard mode sleeps at most min(2^retry, 20) s before each retry, and a URL
+  # image download has its own deadline: 2 x (2 s + 20 s) + 2 s + 5 s = 51 s. Timeout = 51 s + 9 s headroom = 60 s.
   client                = var.endpoint_client
-  retry_backoff_bound_s = sum([for attempt in range(1, local.client.max_attempts) : min(pow(2, attempt - 1), 20)])
-  worst_case_s          = local.client.max_attempts * (local.client.connect_timeout_s + local.client.read_timeout_s) + local.retry_backoff_bound_s + var.handler_overhead_s
-  timeout_s             = coalesce(var.timeout, ceil(local.worst_case_s))
+  retry_backoff_bound_s = sum(concat([0], [for retry in range(1, local.client.max_attempts) : min(pow(2, retry), 20)]))
+  worst_case_s          = local.client.max_attempts * (local.client.connect_timeout_s + local.client.read_timeout_s) + local.retry_backoff_bound_s + var.url_fetch_deadline_s
+  timeout_s             = coalesce(var.timeout, ceil(local.worst_case_s) + var.timeout_headroom_s)
 }
 
 resource "aws_lambda_function" "this" {

@@ -55,7 +55,7 @@ variable "endpoint_client" {
   type = object({
     connect_timeout_s = optional(number, 2)
     read_timeout_s    = optional(number, 20)
-    max_attempts      = optional(number, 3)
+    max_attempts      = optional(number, 2)
   })
   default = {}
 
@@ -65,14 +65,25 @@ variable "endpoint_client" {
   }
 }
 
-variable "handler_overhead_s" {
-  description = "Seconds the handler needs besides the endpoint call (validation, image decoding, response)."
+variable "url_fetch_deadline_s" {
+  description = "The handler's deadline for downloading an image from an allowed URL."
   type        = number
   default     = 5
 }
 
+variable "timeout_headroom_s" {
+  description = "Seconds added to the handler's worst case for validation, image decoding and the response."
+  type        = number
+  default     = 9
+
+  validation {
+    condition     = var.timeout_headroom_s >= 0
+    error_message = "timeout_headroom_s must not be negative."
+  }
+}
+
 variable "timeout" {
-  description = "Function timeout in seconds; null derives it from endpoint_client (74 s with the defaults)."
+  description = "Function timeout in seconds; null derives it from endpoint_client (60 s with the defaults)."
   type        = number
   default     = null
 
@@ -132,8 +143,8 @@ variable "allowed_url_hosts" {
   default     = []
 
   validation {
-    condition     = alltrue([for host in var.allowed_url_hosts : can(regex("^[a-z0-9.-]+$", host))])
-    error_message = "allowed_url_hosts must be plain lower-case host names (no scheme, path or wildcard)."
+    condition     = alltrue([for host in var.allowed_url_hosts : can(regex("^[a-z0-9.-]+(:[0-9]{1,5})?$", host))])
+    error_message = "allowed_url_hosts must be lower-case host or host:port entries (no scheme, path or wildcard)."
   }
 }
 

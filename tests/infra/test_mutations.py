@@ -1,0 +1,115 @@
+"""Every gate fails on the violation it exists for: each test copies the stack, injects one violation and runs
+the gate stages that must catch it. A gate that cannot fail is a defect."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from security.terraform import REPO_ROOT
+
+pytestmark = [pytest.mark.terraform, pytest.mark.slow]
+
+SHARED_PARTS = ("training", "ec2", "tools", "functions", "build")
+
+
+@pytest.fixture
+def stack(tmp_path) -> Path:
+    """A private copy of terraform/ and policies/ (mutated by the test); the other inputs are linked."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    ignore = shutil.ignore_patterns(".terraform", "*.tfstate*", "tfplan*", ".terraform.lock.hcl")
+    for part in ("terraform", "policies"):
+        shutil.copytree(REPO_ROOT / part, root / part, ignore=ignore)
+    for part in SHARED_PARTS:
+        if (REPO_ROOT / part).exists():
+            (root / part).symlink_to(REPO_ROOT / part)
+    return root
+
+
+@pytest.fixture
+def gate_output(run_gates):
+    """Runs the given gate stages on a mutated stack, asserts they fail and returns their output."""
+
+    def run(stack: Path, *stages: str) -> str:
+        result = run_gates("--stack-root", str(stack), "--only", *stages)
+        output = result.stdout + result.stderr
+        assert result.returncode != 0, f"the gate passed a stack with the violation:\n{output[-6000:]}"
+        return output
+
+    return run
+
+
+def edit_policy(path: Path, edit) -> None:
+    policy = json.loads(path.read_text())
+    edit(policy["Statement"])
+    path.write_text(json.dumps(policy, indent=2))
+
+
+def test_full_access_attached_to_the_lambda_role_fails_checkov(stack, gate_output):
+    iam = stack / "terraform" / "modules" / "predict_lambda" / "iam.tf"
+    iam.write_text(
+        iam.read_text()
+        + """
+resource "aws_iam_role_policy_attachment" "injected" {
+  role       = aws_iam_role.this.name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonSageMakerFullAccess"
+}
+"""
+    )
+    output = gate_output(stack, "checkov-hcl")
+    assert "CKV_DOG_1" in output and "aws_iam_role_policy_attachment.injected" in output
+
+
+def test_full_access_in_managed_policy_arns_fails_checkov(stack, gate_output):
+    iam = stack / "terraform" / "modules" / "training_role" / "main.tf"
+    text = iam.read_text().replace(
+        "  max_session_duration = 43200",
+        '  managed_policy_arns  = ["arn:aws:iam::aws:policy/AmazonS3FullAccess"]\n'
+        "  max_session_duration = 43200",
+    )
+    iam.write_text(text)
+    output = gate_output(stack, "checkov-hcl")
+    assert "CKV_DOG_1" in output and "aws_iam_role.this" in output
+
+
+def test_omitted_notebook_internet_access_fails_checkov(stack, gate_output):
+    notebook = stack / "terraform" / "modules" / "notebook" / "main.tf"
+    lines = notebook.read_text().splitlines(keepends=True)
+    notebook.write_text("".join(line for line in lines if "direct_internet_access" not in line))
+    output = gate_output(stack, "checkov-hcl")
+    assert "CKV_DOG_3" in output and "aws_sagemaker_notebook_instance.this" in output
+
+
+@pytest.mark.timeout(600)
+def test_sagemaker_wildcard_on_any_resource_fails_lint_plan_scan_and_parliament(stack, gate_output):
+    edit_policy(
+        stack / "policies" / "predict_lambda.json",
+        lambda statements: statements[0].update(Action="sagemaker:*", Resource="*"),
+    )
+    output = gate_output(stack, "policy-lint", "checkov-plan", "parliament")
+    assert "FAILED policies/predict_lambda.json" in output
+    assert "CKV_DOG_2" in output and "aws_iam_role_policy.invoke_endpoint" in output  # the rendered policy
+    assert "FAIL  parliament" in output and "RESOURCE_STAR" in output
+
+
+@pytest.mark.timeout(600)
+def test_public_bucket_policy_fails_lint_and_plan_scan(stack, gate_output):
+    edit_policy(
+        stack / "policies" / "s3_bucket_tls_only.json",
+        lambda statements: statements.append(
+            {
+                "Sid": "PublicRead",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": "${bucket_arn}/*",
+            }
+        ),
+    )
+    output = gate_output(stack, "policy-lint", "checkov-plan")
+    assert "FAILED policies/s3_bucket_tls_only.json" in output and "any principal" in output
+    assert "CKV_DOG_2" in output and "aws_s3_bucket_policy.this" in output
