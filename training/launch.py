@@ -139,7 +139,10 @@ def _run_terraform_output(terraform_dir: Path) -> dict[str, Any]:
             "terraform output failed in %s: %s", terraform_dir, result.stderr.strip().splitlines()[-1:]
         )
         return {}
-    return _unwrap_outputs(json.loads(result.stdout or "{}"))
+    try:
+        return _unwrap_outputs(json.loads(result.stdout or "{}"))
+    except json.JSONDecodeError as e:
+        raise LauncherError(f"`terraform output -json` in {terraform_dir} printed no JSON: {e}") from e
 
 
 @dataclass(frozen=True)
@@ -589,9 +592,9 @@ def _dump_range(parameter_range) -> dict[str, Any]:
     return {"type": kind, **{k: v for k, v in vars(parameter_range).items() if v is not None}}
 
 
-def describe_train_request(spec: TrainSpec, settings: AwsSettings) -> dict[str, Any]:
-    spec.checkpoint_s3_uri = spec.checkpoint_s3_uri or default_checkpoint_uri(settings)
-    spec.validate()
+def describe_train_request(spec: TrainSpec, settings: AwsSettings, session=None) -> dict[str, Any]:
+    """What `train` would hand the SDK; reads the tuning job when the spec names one, creates nothing."""
+    prepare_train_spec(spec, settings, session)
     return {
         "ModelTrainer": {
             **{k: _dump(v) for k, v in _sdk_configs(spec, settings).items()},
@@ -620,15 +623,20 @@ def tune(spec: TuneSpec, settings: AwsSettings, session=None, *, wait: bool = Fa
     return tuner.latest_tuning_job.hyper_parameter_tuning_job_name
 
 
-def train(spec: TrainSpec, settings: AwsSettings, session=None, *, wait: bool = False) -> str:
-    """Create the distributed training job (torchrun on every instance); returns its name."""
-    session = session or make_session(settings)
+def prepare_train_spec(spec: TrainSpec, settings: AwsSettings, session=None) -> None:
+    """Fill in the best trial's hyperparameters (--hp wins) and the checkpoint prefix, then check it all."""
     if spec.from_tuning_job:
-        best = best_training_job(session, spec.from_tuning_job)
+        best = best_training_job(session or make_session(settings), spec.from_tuning_job)
         spec.hyperparameters = {**best.hyperparameters, **spec.hyperparameters}
     spec.checkpoint_s3_uri = spec.checkpoint_s3_uri or default_checkpoint_uri(settings)
     spec.validate()
     check_accepted_by_train_script(spec.hyperparameters)
+
+
+def train(spec: TrainSpec, settings: AwsSettings, session=None, *, wait: bool = False) -> str:
+    """Create the distributed training job (torchrun on every instance); returns its name."""
+    session = session or make_session(settings)
+    prepare_train_spec(spec, settings, session)
     trainer = build_distributed_trainer(spec, settings, session)
     trainer.train(input_data_config=_data_inputs(spec, settings), wait=wait, logs=wait)
     return trainer._latest_training_job.training_job_name
@@ -646,7 +654,7 @@ class BestJob:
 
 
 def best_training_job(session, tuning_job: str) -> BestJob:
-    """The tuning job's best trial and the hyperparameters it ran with (SageMaker's own keys removed)."""
+    """The tuning job's best trial and the hyperparameters it ran with (SageMaker's own entries removed)."""
     client = session.sagemaker_client
     tuning = _describe(client.describe_hyper_parameter_tuning_job, HyperParameterTuningJobName=tuning_job)
     best = tuning.get("BestTrainingJob")
@@ -654,11 +662,14 @@ def best_training_job(session, tuning_job: str) -> BestJob:
         status = tuning.get("HyperParameterTuningJobStatus", "unknown")
         raise LauncherError(f"tuning job {tuning_job} has no best training job yet (status {status})")
     job = _describe(client.describe_training_job, TrainingJobName=best["TrainingJobName"])
-    hyperparameters = {
-        k: _plain(v) for k, v in job.get("HyperParameters", {}).items() if not k.startswith("sagemaker_")
-    }
+    hyperparameters = {k: _plain(v) for k, v in job.get("HyperParameters", {}).items() if not _service_key(k)}
     metric = best.get("FinalHyperParameterTuningJobObjectiveMetric") or {}
     return BestJob(tuning_job, best["TrainingJobName"], metric.get("Value"), hyperparameters)
+
+
+def _service_key(name: str) -> bool:
+    """SageMaker's own entries: sagemaker_program & co. and the tuner's _tuning_objective_metric."""
+    return name.startswith(("sagemaker_", "_"))
 
 
 def _plain(value: str) -> str:
@@ -1085,10 +1096,6 @@ def _cmd_results(args, settings: AwsSettings) -> dict[str, Any]:
 def _cmd_train(args, settings: AwsSettings) -> dict[str, Any]:
     spec = train_spec_from(args)
     if args.dry_run:
-        if spec.from_tuning_job:
-            best = best_training_job(make_session(settings), spec.from_tuning_job)
-            spec.hyperparameters = {**best.hyperparameters, **spec.hyperparameters}
-        check_accepted_by_train_script(spec.hyperparameters)
         return {"dry_run": describe_train_request(spec, settings)}
     job = train(spec, settings, wait=args.wait)
     return {"training_job": job, "checkpoint_s3_uri": spec.checkpoint_s3_uri}

@@ -7,7 +7,8 @@ implemented. This module plays the service's part at that boundary:
 
 - every training job leaves a model.tar.gz at its ModelArtifacts.S3ModelArtifacts URI;
 - every tuning job runs MaxNumberOfTrainingJobs trials: hyperparameters drawn from its ParameterRanges (log
-  scale honoured), each trial a real moto training job built from the job's TrainingJobDefinition, scored by
+  scale honoured), each trial a real moto training job built from the job's TrainingJobDefinition (plus the
+  `_tuning_objective_metric` hyperparameter the service adds to every trial), scored by
   a made-up deterministic objective (the numbers mean nothing — no model is trained), the best one reported;
 - ListTrainingJobsForHyperParameterTuningJob returns the trials.
 
@@ -79,7 +80,11 @@ def _run_trials(backend: SageMakerModelBackend, tuning_name: str) -> None:
         tuned = _sample(config.get("ParameterRanges", {}), rng)
         job = backend.create_training_job(
             training_job_name=f"{tuning_name}-{index + 1:03d}-{rng.getrandbits(32):08x}",
-            hyper_parameters={**definition.get("StaticHyperParameters", {}), **tuned},
+            hyper_parameters={
+                **definition.get("StaticHyperParameters", {}),
+                **tuned,
+                "_tuning_objective_metric": objective["MetricName"],  # the service adds it to every trial
+            },
             algorithm_specification=dict(definition["AlgorithmSpecification"]),
             role_arn=definition["RoleArn"],
             input_data_config=definition.get("InputDataConfig", []),

@@ -75,7 +75,14 @@ def test_the_policies_are_readable():
     assert not s3_allowed("notebook.json", "s3:PutObject", f"s3://{BUCKET}/models/x/model.tar.gz")
 
 
-def test_every_object_the_launcher_writes_is_where_the_notebook_role_may_write(launched, s3):
+def test_a_tune_and_train_round_fits_the_stack_iam(launched, s3, sagemaker):
+    """One round of launches (they are slow), three checks."""
+    objects_are_where_the_notebook_role_may_write(s3)
+    jobs_read_and_write_where_the_training_role_may(*launched)
+    job_names_match_what_the_notebook_role_may_create(*launched, sagemaker)
+
+
+def objects_are_where_the_notebook_role_may_write(s3):
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET)
     written = [o["Key"] for page in pages for o in page.get("Contents", [])]
     by_launcher = [
@@ -86,8 +93,7 @@ def test_every_object_the_launcher_writes_is_where_the_notebook_role_may_write(l
     assert denied == []
 
 
-def test_jobs_read_and_write_where_the_training_role_may(launched):
-    tuning, training = launched
+def jobs_read_and_write_where_the_training_role_may(tuning, training):
     definition = tuning["TrainingJobDefinition"]
     reads = [
         *s3_uris(definition["InputDataConfig"]),
@@ -107,8 +113,7 @@ def test_jobs_read_and_write_where_the_training_role_may(launched):
     assert [u for u in writes if not s3_allowed("training_job.json", "s3:PutObject", u)] == []
 
 
-def test_job_names_match_what_the_notebook_role_may_create(launched, sagemaker):
-    tuning, training = launched
+def job_names_match_what_the_notebook_role_may_create(tuning, training, sagemaker):
     trial = launch.tuning_results(launch.make_session(_settings()), tuning["HyperParameterTuningJobName"])[0]
     arns = {
         "sagemaker:CreateHyperParameterTuningJob": tuning["HyperParameterTuningJobArn"],

@@ -46,7 +46,7 @@ def tuning_job(capsys, terraform_outputs, aws_env) -> str:
     return result["tuning_job"]
 
 
-def test_tuning_job_has_the_ranges_objective_and_metric_definitions(tuning_job, sagemaker):
+def test_tuning_job_has_the_ranges_objective_and_metric_definitions(tuning_job, sagemaker, s3):
     described = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=tuning_job)
     config = described["HyperParameterTuningJobConfig"]
 
@@ -69,11 +69,11 @@ def test_tuning_job_has_the_ranges_objective_and_metric_definitions(tuning_job, 
     assert config["ResourceLimits"] == {"MaxNumberOfTrainingJobs": 4, "MaxParallelTrainingJobs": 2}
     assert config["TrainingJobEarlyStoppingType"] == "Auto"
 
+    trials_run_train_py_from_a_kms_encrypted_source_tarball(described["TrainingJobDefinition"], s3)
+    every_tuned_combination_parses_in_train_py(tuning_job, described["TrainingJobDefinition"])
 
-def test_tuning_trials_run_train_py_from_a_kms_encrypted_source_tarball(tuning_job, sagemaker, s3):
-    definition = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=tuning_job)[
-        "TrainingJobDefinition"
-    ]
+
+def trials_run_train_py_from_a_kms_encrypted_source_tarball(definition, s3):
     static = definition["StaticHyperParameters"]
     assert static["sagemaker_program"] == "train.py"
     assert static["epochs"] == "3"
@@ -85,10 +85,7 @@ def test_tuning_trials_run_train_py_from_a_kms_encrypted_source_tarball(tuning_j
     assert definition["OutputDataConfig"]["KmsKeyId"] == head["SSEKMSKeyId"]
 
 
-def test_every_tuned_combination_parses_in_train_py(tuning_job, sagemaker):
-    definition = sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=tuning_job)[
-        "TrainingJobDefinition"
-    ]
+def every_tuned_combination_parses_in_train_py(tuning_job, definition):
     static = {k: v for k, v in definition["StaticHyperParameters"].items() if not k.startswith("sagemaker_")}
     trials = launch.tuning_results(launch.make_session(_settings()), tuning_job)
     assert len(trials) == 4
