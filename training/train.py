@@ -18,12 +18,12 @@ import math
 import os
 import random
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import torch
-from dogbreed import checkpoint
+from dogbreed import checkpoint, feature_cache
 from dogbreed.artifact import model_meta, pack_model_artifact
 from dogbreed.data import DataError, DogImages, collate_skipping, discover_classes, index_split, warn_skipped
 from dogbreed.distributed import (
@@ -149,6 +149,20 @@ def get_args_parser() -> argparse.ArgumentParser:
         False,
         "train the new head only; --no-freeze-backbone: whole network, backbone at a lower LR",
     )
+    _add_switch(
+        model,
+        "cache-features",
+        False,
+        "with --freeze-backbone: compute backbone features once per dataset (eval transform, no "
+        "augmentation) and train the head on them; later runs on the same data and weights reuse them",
+    )
+    _add(
+        model,
+        "feature-cache-dir",
+        type=Path,
+        default=None,
+        help="where --cache-features keeps its files (default: <checkpoint-dir>/feature_cache)",
+    )
 
     optimisation = parser.add_argument_group("optimisation")
     _add(optimisation, "epochs", type=int, default=10, help="maximum number of epochs (default: %(default)s)")
@@ -228,6 +242,8 @@ def validate_args(args: argparse.Namespace) -> None:
     }.items():
         if value < 0:
             raise ConfigError(f"--{name} must not be negative, got {value}")
+    if args.cache_features and not args.freeze_backbone:
+        raise ConfigError("--cache-features needs --freeze-backbone: a trained backbone changes its features")
 
 
 # ---------------------------------------------------------------------------------------------- training
@@ -289,6 +305,11 @@ class Run:
     @property
     def bare_model(self) -> torch.nn.Module:
         return self.model.module if isinstance(self.model, DistributedDataParallel) else self.model
+
+    @property
+    def trained_module(self) -> torch.nn.Module:
+        """What the epochs run: the model, or only its head when the loaders yield cached features."""
+        return self.bare_model.head if self.args.cache_features else self.model
 
 
 def seed_everything(seed: int) -> None:
@@ -352,13 +373,37 @@ def load_model(args: argparse.Namespace, num_classes: int, context: DistributedC
     return model
 
 
+def make_feature_loaders(
+    args: argparse.Namespace,
+    preprocessing: Preprocessing,
+    model: torch.nn.Module,
+    context: DistributedContext,
+) -> tuple[dict[str, DataLoader], list[str]]:
+    if context.is_distributed:
+        raise ConfigError("--cache-features runs in one process: a head on cached features needs no DDP")
+    return feature_cache.cached_feature_loaders(
+        args.data_dir,
+        args.feature_cache_dir or args.checkpoint_dir / "feature_cache",
+        model.backbone,
+        preprocessing,
+        args.batch_size,
+        args.num_workers,
+        context.device,
+        args.seed,
+    )
+
+
 def prepare_run(args: argparse.Namespace, context: DistributedContext) -> Run:
     seed_everything(args.seed + context.rank)
     class_names = discover_classes(args.data_dir)
     preprocessing = Preprocessing.for_crop(args.crop_size)
-    loaders, unreadable = make_loaders(args, preprocessing, context)
     precision = choose_precision(args, context.device)
     model = load_model(args, len(class_names), context).to(context.device)
+    if args.cache_features:
+        loaders, unreadable = make_feature_loaders(args, preprocessing, model, context)
+        precision = replace(precision, channels_last=False)  # the head sees (N, features) tensors
+    else:
+        loaders, unreadable = make_loaders(args, preprocessing, context)
     if precision.channels_last:
         model = model.to(memory_format=torch.channels_last)
     groups = parameter_groups(model, args.learning_rate, args.backbone_lr_scale, args.freeze_backbone)
@@ -438,7 +483,7 @@ def train_epochs(run: Run) -> None:
         if isinstance(run.loaders["train"].sampler, DistributedSampler):
             run.loaders["train"].sampler.set_epoch(epoch)
         train = train_one_epoch(
-            run.model,
+            run.trained_module,
             run.loaders["train"],
             run.optimizer,
             run.scaler,
@@ -446,7 +491,9 @@ def train_epochs(run: Run) -> None:
             context,
             f"epoch {epoch} train",
         )
-        valid = evaluate(run.model, run.loaders["valid"], run.precision, context, f"epoch {epoch} valid")
+        valid = evaluate(
+            run.trained_module, run.loaders["valid"], run.precision, context, f"epoch {epoch} valid"
+        )
         run.scheduler.step()
         _report_new_skips(train.skipped_images + valid.skipped_images, reported_skips, run)
         improved = state.record(epoch, train, valid)
@@ -482,7 +529,7 @@ def finish(run: Run) -> None:
     if context.is_main_process:
         run.bare_model.load_state_dict(checkpoint.load(args.checkpoint_dir / checkpoint.BEST)["model"])
     broadcast_model_state(run.bare_model, context)
-    test = evaluate(run.model, run.loaders["test"], run.precision, context, "test")
+    test = evaluate(run.trained_module, run.loaders["test"], run.precision, context, "test")
     skipped = sorted(set(all_gather_lists(run.skipped_images + test.skipped_images, context)))
     if not context.is_main_process:
         return
