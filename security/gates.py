@@ -1,0 +1,148 @@
+"""The project's security gates, one command locally and in CI (scripts/security_gates.sh).
+
+Stages, in order:
+  policy-lint   policies/*.json templates: exact actions, no unconditioned Resource "*" or public principal
+  checkov-hcl   checkov on terraform/ with .checkov.yaml and the custom checks in security/checkov_checks
+  checkov-plan  full offline plan of the root stack (moto), then checkov on its JSON, where templatefile()
+                policies are rendered
+  parliament    parliament on every policy document the plan renders
+Exit status 0 only when every selected stage passes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `security` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from security import parliament_gate, policy_lint, terraform  # noqa: E402
+
+STAGES = ("policy-lint", "checkov-hcl", "checkov-plan", "parliament")
+PLAN_STAGES = {"checkov-plan", "parliament"}
+CHECKS_DIR = Path(__file__).resolve().parent / "checkov_checks"
+DEFAULT_PLAN_VARS = Path(__file__).resolve().parent / "fixtures" / "plan.tfvars.json"
+
+
+def get_args_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stack-root", type=Path, default=terraform.REPO_ROOT,
+                        help="repository root holding terraform/ and policies/ (default: this repository)")
+    parser.add_argument("--only", nargs="+", choices=STAGES, default=list(STAGES), help="stages to run (default: all)")
+    parser.add_argument("--plan-vars", type=Path, default=DEFAULT_PLAN_VARS,
+                        help="variables file for the offline plan (default: security/fixtures/plan.tfvars.json)")
+    parser.add_argument("--sarif-dir", type=Path, help="also write checkov results as SARIF into this folder")
+    parser.add_argument("--workdir", type=Path, help="keep the staged stack and plan here (default: a temp dir)")
+    return parser
+
+
+def checkov_command(*target: str, sarif_to: Path | None) -> list[str]:
+    checkov = os.environ.get("CHECKOV") or _find_checkov()
+    command = [checkov, *target, "--config-file", str(terraform.REPO_ROOT / ".checkov.yaml"),
+               "--external-checks-dir", str(CHECKS_DIR), "--output", "cli"]
+    if sarif_to:
+        command += ["--output", "sarif", "--output-file-path", f"console,{sarif_to}"]
+    return command
+
+
+def _find_checkov() -> str:
+    bundled = terraform.REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
+    found = str(bundled) if bundled.exists() else shutil.which("checkov")
+    if not found:
+        raise SystemExit("checkov not found: run `make setup` (creates .venv-checkov) or set CHECKOV")
+    return found
+
+
+def run_checkov(name: str, command: list[str], cwd: Path) -> bool:
+    # BC_SKIP_MAPPING: never reach for the online guideline mapping (offline machines, hermetic CI).
+    env = {**os.environ, "BC_SKIP_MAPPING": "TRUE", "LOG_LEVEL": "WARNING"}
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    print(result.stdout.strip())
+    if result.returncode not in (0, 1):
+        print(result.stderr[-3000:])
+    return result.returncode == 0
+
+
+def stage_policy_lint(stack_root: Path) -> bool:
+    findings = policy_lint.lint_templates(stack_root / "policies")
+    for name, violations in findings.items():
+        for violation in violations:
+            print(f"FAILED policies/{name}: {violation}")
+    return not findings
+
+
+def stage_checkov_hcl(stack_root: Path, sarif_dir: Path | None) -> bool:
+    sarif_to = sarif_dir / "hcl" if sarif_dir else None
+    command = checkov_command("--directory", "terraform", "--framework", "terraform", sarif_to=sarif_to)
+    return run_checkov("checkov-hcl", command, stack_root)
+
+
+def stage_checkov_plan(plan_file: Path, stack: Path, sarif_dir: Path | None) -> bool:
+    sarif_to = sarif_dir / "plan" if sarif_dir else None
+    command = checkov_command("--file", str(plan_file), "--framework", "terraform_plan",
+                              "--repo-root-for-plan-enrichment", str(stack / "terraform"), sarif_to=sarif_to)
+    return run_checkov("checkov-plan", command, stack)
+
+
+def stage_parliament(plan: dict) -> bool:
+    report = parliament_gate.findings(plan)
+    for address, issues in report.items():
+        for issue in issues:
+            print(f"FAILED {address}: {issue}")
+    print(f"parliament: {len(list(parliament_gate.rendered_policies(plan)))} rendered policies, "
+          f"{sum(map(len, report.values()))} findings")
+    return not report
+
+
+def make_plan(stack_root: Path, workdir: Path, plan_vars: Path) -> tuple[Path, dict]:
+    for note in terraform.stage_stack(stack_root, workdir):
+        print(f"NOTE {note}")
+    env = terraform.terraform_env(terraform.cli_config(workdir))
+    plan = terraform.plan_json(workdir, plan_vars.resolve(), env)
+    plan_file = workdir / "plan.json"
+    plan_file.write_text(json.dumps(plan))
+    changes = plan.get("resource_changes", [])
+    print(f"plan: {len(changes)} resources in the planned stack")
+    return plan_file, plan
+
+
+def main(args: argparse.Namespace) -> int:
+    stack_root = args.stack_root.resolve()
+    workdir = args.workdir or terraform.new_workdir("security-gates-")
+    workdir.mkdir(parents=True, exist_ok=True)
+    results = {}
+    if "policy-lint" in args.only:
+        results["policy-lint"] = _announce("policy-lint", lambda: stage_policy_lint(stack_root))
+    if "checkov-hcl" in args.only:
+        results["checkov-hcl"] = _announce("checkov-hcl", lambda: stage_checkov_hcl(stack_root, args.sarif_dir))
+    if PLAN_STAGES & set(args.only):
+        plan_file, plan = _announce_value("plan", lambda: make_plan(stack_root, workdir, args.plan_vars))
+        if "checkov-plan" in args.only:
+            results["checkov-plan"] = _announce(
+                "checkov-plan", lambda: stage_checkov_plan(plan_file, workdir, args.sarif_dir))
+        if "parliament" in args.only:
+            results["parliament"] = _announce("parliament", lambda: stage_parliament(plan))
+    if args.workdir is None:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print("\n".join(f"{'PASS' if ok else 'FAIL'}  {stage}" for stage, ok in results.items()))
+    return 0 if all(results.values()) else 1
+
+
+def _announce(stage: str, run_stage) -> bool:
+    print(f"==> {stage}", flush=True)
+    return run_stage()
+
+
+def _announce_value(stage: str, run_stage):
+    print(f"==> {stage}", flush=True)
+    return run_stage()
+
+
+if __name__ == "__main__":
+    sys.exit(main(get_args_parser().parse_args()))

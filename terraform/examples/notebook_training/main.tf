@@ -1,0 +1,37 @@
+# The training side: bucket, private network, training role and the notebook that launches jobs with it.
+module "data_bucket" {
+  source = "../../modules/data_bucket"
+
+  name = var.name
+}
+
+module "network" {
+  source = "../../modules/network"
+
+  name        = var.name
+  kms_key_arn = module.data_bucket.kms_key_arn
+}
+
+module "training_role" {
+  source = "../../modules/training_role"
+
+  name                = var.name
+  bucket_name         = module.data_bucket.bucket_name
+  kms_key_project_tag = module.data_bucket.kms_key_project_tag
+}
+
+module "notebook" {
+  source = "../../modules/notebook"
+
+  name                     = "${var.name}-notebook"
+  job_name_prefix          = var.name
+  vpc_id                   = module.network.vpc_id
+  vpc_cidr_block           = module.network.vpc_cidr_block
+  subnet_id                = module.network.private_subnet_ids[0]
+  s3_prefix_list_id        = module.network.s3_prefix_list_id
+  kms_key_arn              = module.data_bucket.kms_key_arn
+  kms_key_project_tag      = module.data_bucket.kms_key_project_tag
+  bucket_name              = module.data_bucket.bucket_name
+  training_role_arn        = module.training_role.role_arn
+  idle_minutes_before_stop = 30
+}

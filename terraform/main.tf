@@ -1,0 +1,105 @@
+locals {
+  repository_root = "${path.root}/.."
+  serve           = var.model_data_url != null
+  package_path    = coalesce(var.predict_api.package_path, "${local.repository_root}/build/predict_lambda.zip")
+  endpoint_name   = "${var.name}-endpoint"
+}
+
+module "data_bucket" {
+  source = "./modules/data_bucket"
+
+  name = var.name
+}
+
+module "network" {
+  source = "./modules/network"
+
+  name        = var.name
+  kms_key_arn = module.data_bucket.kms_key_arn
+}
+
+module "training_role" {
+  source = "./modules/training_role"
+
+  name                = var.name
+  bucket_name         = module.data_bucket.bucket_name
+  kms_key_project_tag = module.data_bucket.kms_key_project_tag
+}
+
+module "notebook" {
+  source = "./modules/notebook"
+
+  name                = "${var.name}-notebook"
+  job_name_prefix     = var.name
+  instance_type       = var.notebook_instance_type
+  vpc_id              = module.network.vpc_id
+  vpc_cidr_block      = module.network.vpc_cidr_block
+  subnet_id           = module.network.private_subnet_ids[0]
+  s3_prefix_list_id   = module.network.s3_prefix_list_id
+  kms_key_arn         = module.data_bucket.kms_key_arn
+  kms_key_project_tag = module.data_bucket.kms_key_project_tag
+  bucket_name         = module.data_bucket.bucket_name
+  training_role_arn   = module.training_role.role_arn
+}
+
+module "ec2_trainer" {
+  source = "./modules/ec2_trainer"
+  count  = var.ec2_trainer.create ? 1 : 0
+
+  name                = var.name
+  instance_type       = var.ec2_trainer.instance_type
+  ami_id              = var.ec2_trainer.ami_id
+  use_spot            = var.ec2_trainer.use_spot
+  vpc_id              = module.network.vpc_id
+  vpc_cidr_block      = module.network.vpc_cidr_block
+  subnet_id           = module.network.private_subnet_ids[0]
+  s3_prefix_list_id   = module.network.s3_prefix_list_id
+  bucket_name         = module.data_bucket.bucket_name
+  kms_key_arn         = module.data_bucket.kms_key_arn
+  kms_key_project_tag = module.data_bucket.kms_key_project_tag
+  user_data_template  = "${local.repository_root}/ec2/user_data.sh.tftpl"
+  code_dirs = {
+    training = "${local.repository_root}/training"
+    ec2      = "${local.repository_root}/ec2"
+  }
+  data_s3_uri = "s3://${module.data_bucket.bucket_name}/${var.ec2_trainer.data_prefix}"
+  train_args  = var.ec2_trainer.train_args
+}
+
+module "endpoint" {
+  source = "./modules/endpoint"
+  count  = local.serve ? 1 : 0
+
+  name                             = local.endpoint_name
+  model_data_url                   = var.model_data_url
+  bucket_name                      = module.data_bucket.bucket_name
+  kms_key_arn                      = module.data_bucket.kms_key_arn
+  kms_key_project_tag              = module.data_bucket.kms_key_project_tag
+  instance_type                    = var.endpoint.instance_type
+  image_tag                        = var.endpoint.image_tag
+  enable_autoscaling               = var.endpoint.enable_autoscaling
+  min_capacity                     = var.endpoint.min_capacity
+  max_capacity                     = var.endpoint.max_capacity
+  target_invocations_per_instance  = coalesce(var.autoscaling_invocations_per_instance, 100)
+  data_capture_sampling_percentage = var.endpoint.data_capture_sampling_percentage
+  alarm_model_latency_ms           = var.endpoint.alarm_model_latency_ms
+  alarm_actions                    = var.alarm_actions
+}
+
+module "predict_lambda" {
+  source = "./modules/predict_lambda"
+  count  = local.serve ? 1 : 0
+
+  function_name             = "${var.name}-predict"
+  package_path              = local.package_path
+  endpoint_name             = module.endpoint[0].name
+  top_k                     = var.predict_api.top_k
+  max_image_bytes           = var.predict_api.max_image_bytes
+  allowed_url_hosts         = var.predict_api.allowed_url_hosts
+  reserved_concurrency      = var.predict_api.reserved_concurrency
+  provisioned_concurrency   = var.predict_api.provisioned_concurrency
+  function_url_auth_type    = var.predict_api.function_url_auth_type
+  function_url_invoker_arns = var.predict_api.function_url_invoker_arns
+  kms_key_arn               = module.data_bucket.kms_key_arn
+  kms_key_project_tag       = module.data_bucket.kms_key_project_tag
+}

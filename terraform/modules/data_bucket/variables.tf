@@ -1,0 +1,68 @@
+variable "name" {
+  description = "Project name: prefix of the bucket name and the KMS alias (alias/<name>)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$", var.name))
+    error_message = "name must be 3-32 lower-case letters, digits or hyphens, starting and ending with a letter or digit."
+  }
+}
+
+variable "bucket_name" {
+  description = "Bucket name; null derives <name>-<account id>-<region>, unique per account and region."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.bucket_name))
+    error_message = "bucket_name must be a valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)."
+  }
+}
+
+variable "force_destroy" {
+  description = "Allow terraform destroy to delete a bucket that still holds objects. Keep false outside throwaway stacks."
+  type        = bool
+  default     = false
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "Days after which overwritten or deleted object versions are removed."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.noncurrent_version_expiration_days >= 1 && var.noncurrent_version_expiration_days <= 3650
+    error_message = "noncurrent_version_expiration_days must be between 1 and 3650."
+  }
+}
+
+variable "prefix_expiration_days" {
+  description = "Prefix (ending in /) => days after which its objects expire, e.g. checkpoints and captured requests."
+  type        = map(number)
+  default = {
+    "checkpoints/"  = 30
+    "data-capture/" = 90
+  }
+
+  validation {
+    condition     = alltrue([for prefix, days in var.prefix_expiration_days : endswith(prefix, "/") && days >= 1])
+    error_message = "Every prefix must end with / and expire after at least 1 day."
+  }
+}
+
+variable "kms_deletion_window_in_days" {
+  description = "Waiting period before the customer key is deleted (AWS allows 7-30)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.kms_deletion_window_in_days >= 7 && var.kms_deletion_window_in_days <= 30
+    error_message = "kms_deletion_window_in_days must be between 7 and 30."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

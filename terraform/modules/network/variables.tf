@@ -1,0 +1,54 @@
+variable "name" {
+  description = "Prefix for every network resource name."
+  type        = string
+}
+
+variable "cidr_block" {
+  description = "IPv4 CIDR of the VPC; private subnets are /4 slices of it."
+  type        = string
+  default     = "10.42.0.0/16"
+
+  validation {
+    condition     = can(cidrnetmask(var.cidr_block))
+    error_message = "cidr_block must be an IPv4 CIDR block such as 10.42.0.0/16."
+  }
+}
+
+variable "availability_zones" {
+  description = "Availability zones of the private subnets, one subnet each; null uses zones a and b of the region."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.availability_zones == null ? true : length(var.availability_zones) >= 1 && length(var.availability_zones) <= 6
+    error_message = "availability_zones must list 1 to 6 zones."
+  }
+}
+
+variable "interface_endpoint_services" {
+  description = "AWS services reached through interface endpoints (suffix of com.amazonaws.<region>.<service>)."
+  type        = list(string)
+  default     = ["sagemaker.api", "sagemaker.runtime", "sts", "logs", "monitoring", "ssm", "ssmmessages", "ec2messages"]
+}
+
+variable "kms_key_arn" {
+  description = "Customer key encrypting the flow-log group."
+  type        = string
+}
+
+variable "flow_log_retention_in_days" {
+  description = "Retention of the VPC flow logs."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.flow_log_retention_in_days)
+    error_message = "flow_log_retention_in_days must be a retention period CloudWatch Logs accepts."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

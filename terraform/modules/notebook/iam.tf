@@ -1,0 +1,23 @@
+resource "aws_iam_role" "this" {
+  name        = local.role_name
+  description = "Notebook instance: runs the project's training and tuning jobs, passes only the training role."
+  assume_role_policy = templatefile("${local.policies}/trust_sagemaker.json", {
+    account_id = data.aws_caller_identity.current.account_id
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "this" {
+  name = "run-project-training"
+  role = aws_iam_role.this.name
+  policy = templatefile("${local.policies}/notebook.json", {
+    partition           = data.aws_partition.current.partition
+    region              = data.aws_region.current.name
+    account_id          = data.aws_caller_identity.current.account_id
+    name                = var.job_name_prefix
+    notebook_name       = var.name
+    bucket              = var.bucket_name
+    kms_key_project_tag = var.kms_key_project_tag
+    training_role_arn   = var.training_role_arn
+  })
+}

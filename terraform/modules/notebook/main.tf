@@ -1,0 +1,58 @@
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  role_name = "${var.name}-notebook"
+  policies  = "${path.module}/../../../policies"
+}
+
+resource "aws_sagemaker_notebook_instance" "this" {
+  name                   = var.name
+  instance_type          = var.instance_type
+  role_arn               = aws_iam_role.this.arn
+  subnet_id              = var.subnet_id
+  security_groups        = [aws_security_group.this.id]
+  direct_internet_access = "Disabled" # set explicitly: the provider default is "Enabled"
+  root_access            = "Disabled"
+  kms_key_id             = var.kms_key_arn
+  volume_size            = var.volume_size_gb
+  platform_identifier    = var.platform_identifier
+  lifecycle_config_name  = aws_sagemaker_notebook_instance_lifecycle_configuration.this.name
+
+  instance_metadata_service_configuration {
+    minimum_instance_metadata_service_version = "2"
+  }
+
+  tags = var.tags
+}
+
+resource "aws_sagemaker_notebook_instance_lifecycle_configuration" "this" {
+  name     = "${var.name}-stop-when-idle"
+  on_start = base64encode(templatefile("${path.module}/on_start.sh.tftpl", { idle_minutes = var.idle_minutes_before_stop }))
+}
+
+resource "aws_security_group" "this" {
+  name        = "${var.name}-notebook"
+  description = "Notebook instance: no inbound, HTTPS out to VPC endpoints and S3 only"
+  vpc_id      = var.vpc_id
+  tags        = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "https_to_vpc_endpoints" {
+  security_group_id = aws_security_group.this.id
+  description       = "HTTPS to the VPC interface endpoints"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = var.vpc_cidr_block
+}
+
+resource "aws_vpc_security_group_egress_rule" "https_to_s3" {
+  security_group_id = aws_security_group.this.id
+  description       = "HTTPS to S3 through the gateway endpoint"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = var.s3_prefix_list_id
+}

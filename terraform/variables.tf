@@ -1,0 +1,103 @@
+variable "region" {
+  description = "AWS region of the whole stack."
+  type        = string
+  default     = "eu-west-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.region))
+    error_message = "region must be an AWS region code such as eu-west-1."
+  }
+}
+
+variable "name" {
+  description = "Project name: prefix of every resource, SageMaker job names (<name>-*) and the KMS alias."
+  type        = string
+  default     = "dogbreed"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,20}[a-z0-9]$", var.name))
+    error_message = "name must be 3-22 lower-case letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "model_data_url" {
+  description = "S3 URI of the published model.tar.gz (terraform/model.auto.tfvars.json, written by training/launch.py publish). null: no endpoint and no prediction API yet."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.model_data_url == null || can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/models/.+\\.tar\\.gz$", var.model_data_url))
+    error_message = "model_data_url must be s3://<project bucket>/models/<...>.tar.gz."
+  }
+}
+
+variable "autoscaling_invocations_per_instance" {
+  description = "Target invocations per instance per minute (terraform/autoscaling.auto.tfvars.json, from the endpoint capacity benchmark). null: a conservative 100."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.autoscaling_invocations_per_instance == null ? true : var.autoscaling_invocations_per_instance > 0 && var.autoscaling_invocations_per_instance <= 100000
+    error_message = "autoscaling_invocations_per_instance must be > 0 and <= 100000."
+  }
+}
+
+variable "endpoint" {
+  description = "Endpoint sizing and alarms."
+  type = object({
+    instance_type                    = optional(string, "ml.c5.xlarge")
+    image_tag                        = optional(string, "2.6.0-cpu-py312")
+    enable_autoscaling               = optional(bool, true)
+    min_capacity                     = optional(number, 1)
+    max_capacity                     = optional(number, 4)
+    data_capture_sampling_percentage = optional(number, 20)
+    alarm_model_latency_ms           = optional(number, 1000)
+  })
+  default = {}
+}
+
+variable "predict_api" {
+  description = "Prediction Lambda settings."
+  type = object({
+    package_path              = optional(string) # null: <repository>/build/predict_lambda.zip
+    top_k                     = optional(number, 5)
+    max_image_bytes           = optional(number, 4194304)
+    allowed_url_hosts         = optional(list(string), [])
+    reserved_concurrency      = optional(number, 5)
+    provisioned_concurrency   = optional(number, 2)
+    function_url_auth_type    = optional(string, "AWS_IAM")
+    function_url_invoker_arns = optional(list(string), [])
+  })
+  default = {}
+}
+
+variable "notebook_instance_type" {
+  description = "Instance type of the notebook that launches training and tuning jobs."
+  type        = string
+  default     = "ml.t3.medium"
+}
+
+variable "ec2_trainer" {
+  description = "Optional GPU training run on EC2 (the instance terminates itself when training ends)."
+  type = object({
+    create        = optional(bool, false)
+    instance_type = optional(string, "g4dn.xlarge")
+    ami_id        = optional(string) # null: the current Deep Learning AMI from AWS's public SSM parameter
+    use_spot      = optional(bool, false)
+    data_prefix   = optional(string, "data/dogImages/")
+    train_args    = optional(string, "")
+  })
+  default = {}
+}
+
+variable "alarm_actions" {
+  description = "ARNs (e.g. an SNS topic) notified by the endpoint alarms."
+  type        = list(string)
+  default     = []
+}
+
+variable "tags" {
+  description = "Tags applied to every resource through the provider's default_tags."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,94 @@
+"""A moto server on 127.0.0.1 standing in for AWS, with the SageMaker behaviours of fake_sagemaker.py."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fake_sagemaker import simulated_sagemaker  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+BUCKET = "dogbreed-data-test"
+TRAINING_ROLE = "arn:aws:iam::123456789012:role/dogbreed-sagemaker-training"
+NOTEBOOK_ROLE = "arn:aws:iam::123456789012:role/dogbreed-notebook"
+SDK_CONFIG = "SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n      TelemetryOptOut: true\n"
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with simulated_sagemaker():
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        try:
+            yield f"http://{host}:{port}"
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def aws_env(moto_endpoint, monkeypatch, tmp_path):
+    """Environment every AWS client in this process (and in children such as a notebook kernel) picks up."""
+    sdk_config = tmp_path / "sagemaker-config.yaml"
+    sdk_config.write_text(SDK_CONFIG)  # no telemetry calls out of the sandbox
+    env = {
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+        "SAGEMAKER_VALIDATE_ROLE": "false",
+        "SAGEMAKER_USER_CONFIG_OVERRIDE": str(sdk_config),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")).close()
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+    return env
+
+
+@pytest.fixture
+def terraform_outputs(aws_env, tmp_path) -> Path:
+    """A saved `terraform output -json` of the root stack, with the outputs interfaces.md names."""
+    kms_key = boto3.client("kms", region_name=REGION).create_key(Description="dogbreed test key")[
+        "KeyMetadata"
+    ]
+    outputs = {
+        "region": REGION,
+        "data_bucket_name": BUCKET,
+        "kms_key_arn": kms_key["Arn"],
+        "training_role_arn": TRAINING_ROLE,
+        "notebook_role_arn": NOTEBOOK_ROLE,
+        "endpoint_name": "dogbreed-endpoint",
+        "function_name": "dogbreed-predict",
+        "function_url": "https://example.lambda-url.us-east-1.on.aws/",
+    }
+    path = tmp_path / "outputs.json"
+    path.write_text(
+        json.dumps({k: {"sensitive": False, "type": "string", "value": v} for k, v in outputs.items()})
+    )
+    return path
+
+
+@pytest.fixture
+def sagemaker(aws_env):
+    return boto3.client("sagemaker", region_name=REGION)
+
+
+@pytest.fixture
+def s3(aws_env):
+    return boto3.client("s3", region_name=REGION)

@@ -1,0 +1,54 @@
+"""`publish` writes what the root stack consumes: a terraform plan of the stack deploys the published model.
+
+The stack is staged and planned offline with the infrastructure area's helper (security/terraform.py: provider
+mirror, its own moto server, a local backend); the launcher runs against this suite's moto server.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import boto3
+import launch
+import pytest
+from conftest import REPO_ROOT, TRAINING_ROLE
+from test_launcher_jobs import run_cli
+
+terraform = pytest.importorskip("security.terraform", reason="needs the infrastructure area's plan helper")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.terraform,
+    pytest.mark.timeout(600),
+    pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not on PATH"),
+]
+
+STACK_REGION = "eu-west-1"  # the root stack's default region; the helper plans there
+STACK_BUCKET = f"dogbreed-123456789012-{STACK_REGION}"  # <name>-<account>-<region>, moto's default account
+
+
+def planned(plan: dict, resource_type: str) -> list[dict]:
+    return [c["change"]["after"] for c in plan["resource_changes"] if c["type"] == resource_type]
+
+
+def test_plan_of_the_root_stack_deploys_the_published_model(tmp_path, capsys, aws_env):
+    s3 = boto3.client("s3", region_name=STACK_REGION)
+    s3.create_bucket(Bucket=STACK_BUCKET, CreateBucketConfiguration={"LocationConstraint": STACK_REGION})
+    stack_flags = ["--region", STACK_REGION, "--bucket", STACK_BUCKET, "--role", TRAINING_ROLE]
+    job = run_cli(capsys, "train", *stack_flags, "--hp", "epochs=1")["training_job"]
+
+    workdir = tmp_path / "stack"
+    terraform.stage_stack(REPO_ROOT, workdir)
+    tfvars = workdir / "terraform" / launch.DEFAULT_TFVARS_PATH.name
+    published = run_cli(capsys, "publish", *stack_flags, "--training-job", job, "--tfvars", str(tfvars))
+    no_other_vars = tmp_path / "none.tfvars.json"
+    no_other_vars.write_text("{}")
+
+    plan = terraform.plan_json(workdir, no_other_vars, terraform.terraform_env(terraform.cli_config(workdir)))
+
+    assert published["model_data_url"] == f"s3://{STACK_BUCKET}/models/{job}/output/model.tar.gz"
+    models = planned(plan, "aws_sagemaker_model")
+    assert [m["primary_container"][0]["model_data_url"] for m in models] == [published["model_data_url"]]
+    assert len(planned(plan, "aws_sagemaker_endpoint")) == 1
+    assert json.loads(tfvars.read_text()) == {"model_data_url": published["model_data_url"]}

@@ -1,0 +1,175 @@
+"""Shared fixtures for the prediction API: events of every shape, images, the handler under a given env,
+and a local endpoint hosting a tiny fixture model."""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from local_endpoint import LocalEndpoint
+from local_endpoint.lambda_events import (  # noqa: F401 - re-exported to the tests
+    FakeLambdaContext,
+    b64,
+    events_for,
+    function_url_event,
+    http_v2_event,
+    rest_v1_event,
+)
+
+FIXTURE_MODEL_DIR = Path(__file__).parent / "fixture_model"
+FIXTURE_CLASSES = json.loads((FIXTURE_MODEL_DIR / "model_meta.json").read_text())["class_names"]
+ENDPOINT_NAME = "dogbreed-test"
+
+
+@pytest.fixture(autouse=True)
+def fake_aws(monkeypatch):
+    """No test reaches real AWS: fake credentials, fixed region, no endpoint override unless set."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in (
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME",
+        "URL_FETCH_CA_BUNDLE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def load_handler(monkeypatch):
+    """load(**env): sets the function's environment and re-imports the handler (a fresh cold start)."""
+
+    def load(**env):
+        for name in ("ENDPOINT_NAME", "TOP_K", "MAX_IMAGE_BYTES", "ALLOWED_URL_HOSTS", "URL_FETCH_CA_BUNDLE"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in env.items():
+            monkeypatch.setenv(name, str(value))
+        import handler
+
+        return importlib.reload(handler)
+
+    return load
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
+
+
+def image_bytes(fmt: str = "JPEG", size: int = 32, color=(200, 120, 40)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (size, size), color).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def json_body(request: dict) -> str:
+    return json.dumps(request)
+
+
+def decode(response: dict) -> dict:
+    return json.loads(response["body"])
+
+
+def pack_model(source_dir: Path, archive: Path) -> Path:
+    with tarfile.open(archive, "w:gz") as tar:
+        for path in sorted(source_dir.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                tar.add(path, arcname=str(path.relative_to(source_dir)))
+    return archive
+
+
+@pytest.fixture(scope="session")
+def fixture_model_archive(tmp_path_factory) -> Path:
+    return pack_model(FIXTURE_MODEL_DIR, tmp_path_factory.mktemp("fixture-model") / "model.tar.gz")
+
+
+@pytest.fixture
+def fixture_endpoint(fixture_model_archive):
+    """A running local endpoint hosting the fixture model; stopped after the test."""
+    with LocalEndpoint(fixture_model_archive, endpoint_name=ENDPOINT_NAME, max_concurrency=2) as endpoint:
+        yield endpoint
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    archive: Path
+    class_names: list[str]
+    test_images: list[Path]
+
+
+@pytest.fixture(scope="session")
+def trained_model(tmp_path_factory) -> TrainedModel:
+    """A real model.tar.gz from training/train.py: 3 synthetic breeds, mobilenet_v3_small, 1 epoch (~15 s)."""
+    import subprocess
+    import sys
+
+    root = tmp_path_factory.mktemp("trained")
+    data = root / "data"
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO_ROOT / "tools" / "make_synthetic_dataset.py"),
+            "--output",
+            str(data),
+            "--classes",
+            "3",
+            "--train",
+            "4",
+            "--valid",
+            "2",
+            "--test",
+            "2",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            str(REPO_ROOT / "training" / "train.py"),
+            "--data-dir",
+            str(data),
+            "--model-dir",
+            str(root / "model"),
+            "--output-dir",
+            str(root / "output"),
+            "--checkpoint-dir",
+            str(root / "checkpoints"),
+            "--arch",
+            "mobilenet_v3_small",
+            "--no-pretrained",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "8",
+            "--crop-size",
+            "64",
+            "--num-workers",
+            "0",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    archive = root / "model" / "model.tar.gz"
+    with tarfile.open(archive) as tar:
+        meta = json.load(tar.extractfile("model_meta.json"))
+    test_images = sorted(p for p in (data / "test").rglob("*") if p.suffix in {".jpg", ".jpeg", ".png"})
+    return TrainedModel(archive, list(meta["class_names"]), test_images)

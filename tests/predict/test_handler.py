@@ -1,0 +1,300 @@
+"""Handler unit tests: exact InvokeEndpoint requests (Stubber), every status code, moto for the call path."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import socket
+
+import pytest
+import requests
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+from conftest import ENDPOINT_NAME, b64, decode, events_for, image_bytes
+from moto import mock_aws
+
+MODEL_ANSWER = {
+    "predictions": [
+        {"label": "Labrador_retriever", "index": 95, "probability": 0.6},
+        {"label": "Golden_retriever", "index": 75, "probability": 0.2},
+        {"label": "Beagle", "index": 15, "probability": 0.1},
+        {"label": "Boxer", "index": 30, "probability": 0.06},
+        {"label": "Poodle", "index": 100, "probability": 0.04},
+    ]
+}
+
+
+def endpoint_reply(body: bytes) -> dict:
+    return {"Body": StreamingBody(io.BytesIO(body), len(body)), "ContentType": "application/json"}
+
+
+@pytest.fixture
+def predict(load_handler):
+    return load_handler(ENDPOINT_NAME=ENDPOINT_NAME)
+
+
+@pytest.fixture
+def stubbed(predict):
+    with Stubber(predict.RUNTIME) as stubber:
+        yield predict, stubber
+        stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize("form", list(events_for(b"")))
+def test_every_event_form_sends_raw_bytes_with_the_sniffed_type(stubbed, lambda_context, form):
+    handler, stubber = stubbed
+    image = image_bytes("JPEG")
+    expected = {
+        "EndpointName": ENDPOINT_NAME,
+        "Body": image,
+        "ContentType": "image/jpeg",
+        "Accept": "application/json",
+    }
+    stubber.add_response("invoke_endpoint", endpoint_reply(json.dumps(MODEL_ANSWER).encode()), expected)
+
+    response = handler.handler(events_for(image)[form], lambda_context)
+
+    assert response["statusCode"] == 200
+    assert response["headers"] == {"Content-Type": "application/json"}
+    assert decode(response) == MODEL_ANSWER | {"endpoint": ENDPOINT_NAME}
+
+
+def test_png_is_sent_as_image_png_and_top_k_trims(stubbed, lambda_context):
+    handler, stubber = stubbed
+    image = image_bytes("PNG")
+    expected = {
+        "EndpointName": ENDPOINT_NAME,
+        "Body": image,
+        "ContentType": "image/png",
+        "Accept": "application/json",
+    }
+    stubber.add_response("invoke_endpoint", endpoint_reply(json.dumps(MODEL_ANSWER).encode()), expected)
+
+    body = decode(handler.handler({"image": b64(image), "top_k": 2}, lambda_context))
+
+    assert [p["label"] for p in body["predictions"]] == ["Labrador_retriever", "Golden_retriever"]
+
+
+def test_top_k_above_the_models_raw_answer_uses_its_json_form(stubbed, lambda_context):
+    handler, stubber = stubbed
+    image = image_bytes("PNG")
+    payload = json.dumps({"image": b64(image), "top_k": 7}).encode()
+    expected = {
+        "EndpointName": ENDPOINT_NAME,
+        "Body": payload,
+        "ContentType": "application/json",
+        "Accept": "application/json",
+    }
+    stubber.add_response("invoke_endpoint", endpoint_reply(json.dumps(MODEL_ANSWER).encode()), expected)
+    assert handler.handler({"image": b64(image), "top_k": 7}, lambda_context)["statusCode"] == 200
+
+
+def test_top_k_from_the_query_string_for_binary_bodies(stubbed, lambda_context):
+    handler, stubber = stubbed
+    stubber.add_response("invoke_endpoint", endpoint_reply(json.dumps(MODEL_ANSWER).encode()))
+    event = events_for(image_bytes())["rest-v1-binary"] | {"queryStringParameters": {"top_k": "3"}}
+    assert len(decode(handler.handler(event, lambda_context))["predictions"]) == 3
+
+
+def test_top_k_default_comes_from_the_environment(load_handler, lambda_context):
+    handler = load_handler(ENDPOINT_NAME=ENDPOINT_NAME, TOP_K=1)
+    with Stubber(handler.RUNTIME) as stubber:
+        stubber.add_response("invoke_endpoint", endpoint_reply(json.dumps(MODEL_ANSWER).encode()))
+        body = decode(handler.handler({"image": b64(image_bytes())}, lambda_context))
+    assert [p["label"] for p in body["predictions"]] == ["Labrador_retriever"]
+
+
+@pytest.mark.parametrize(
+    ("error_code", "http_status", "modeled", "status", "code"),
+    [
+        ("ModelError", 424, {"OriginalStatusCode": 500, "OriginalMessage": "boom"}, 502, "ModelError"),
+        ("ModelError", 424, {"OriginalStatusCode": 415, "OriginalMessage": "type"}, 502, "ModelError"),
+        (
+            "ModelError",
+            424,
+            {"OriginalStatusCode": 400, "OriginalMessage": "corrupt"},
+            400,
+            "UndecodableImage",
+        ),
+        ("ModelError", 424, {"OriginalStatusCode": 413, "OriginalMessage": "pixels"}, 413, "ImageTooLarge"),
+        ("ThrottlingException", 400, {}, 503, "Throttled"),
+        ("ModelNotReadyException", 429, {}, 503, "Throttled"),
+        ("ValidationError", 400, {}, 503, "EndpointUnavailable"),
+        ("ServiceUnavailable", 503, {}, 503, "EndpointUnavailable"),
+        ("InternalFailure", 500, {}, 503, "EndpointUnavailable"),
+        ("AccessDeniedException", 403, {}, 500, "Misconfiguration"),
+        ("SomethingNew", 400, {}, 502, "UpstreamError"),
+    ],
+)
+def test_endpoint_errors_map_to_status_codes(
+    stubbed, lambda_context, error_code, http_status, modeled, status, code
+):
+    handler, stubber = stubbed
+    stubber.add_client_error(
+        "invoke_endpoint",
+        service_error_code=error_code,
+        service_message='Received server error (500) from primary with message "Traceback ..."',
+        http_status_code=http_status,
+        modeled_fields=modeled or None,
+    )
+    response = handler.handler({"image": b64(image_bytes())}, lambda_context)
+    assert (response["statusCode"], decode(response)["error"]["code"]) == (status, code)
+    assert "Traceback" not in response["body"]
+
+
+@pytest.mark.parametrize("answer", [b"not json", b'{"labels": []}', b'{"predictions": [{"label": "x"}]}'])
+def test_unreadable_model_answers_are_502(stubbed, lambda_context, answer):
+    handler, stubber = stubbed
+    stubber.add_response("invoke_endpoint", endpoint_reply(answer))
+    response = handler.handler({"image": b64(image_bytes())}, lambda_context)
+    assert (response["statusCode"], decode(response)["error"]["code"]) == (502, "InvalidModelResponse")
+
+
+def test_unexpected_failures_are_a_500_envelope_not_an_exception(
+    predict, lambda_context, monkeypatch, capsys
+):
+    def explode(*_):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(predict, "invoke_endpoint", explode)
+    response = predict.handler({"image": b64(image_bytes())}, lambda_context)
+    assert response["statusCode"] == 500
+    assert decode(response) == {"error": {"code": "InternalError", "message": "Internal error."}}
+    log = json.loads(capsys.readouterr().out.strip())
+    assert "secret internal detail" in log["error_detail"] and "RuntimeError" in log["traceback"]
+
+
+def test_missing_endpoint_name_is_a_500_misconfiguration(load_handler, lambda_context):
+    handler = load_handler()
+    response = handler.handler({"image": b64(image_bytes())}, lambda_context)
+    assert response["statusCode"] == 500
+    assert decode(response)["error"]["code"] == "Misconfiguration"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"TOP_K": "0"},
+        {"TOP_K": "abc"},
+        {"MAX_IMAGE_BYTES": "7000000"},
+        {"ENDPOINT_NAME": "bad_name!"},
+        {"URL_FETCH_CA_BUNDLE": "/nonexistent.pem", "ALLOWED_URL_HOSTS": "example.com"},
+    ],
+)
+def test_invalid_settings_are_a_500_misconfiguration(load_handler, lambda_context, env):
+    handler = load_handler(**({"ENDPOINT_NAME": ENDPOINT_NAME} | env))
+    response = handler.handler({"image": b64(image_bytes())}, lambda_context)
+    assert (response["statusCode"], decode(response)["error"]["code"]) == (500, "Misconfiguration")
+
+
+def test_client_has_timeouts_and_bounded_standard_retries(predict):
+    config = predict.RUNTIME.meta.config
+    assert (config.connect_timeout, config.read_timeout) == (2, 20)
+    assert config.retries == {"mode": "standard", "total_max_attempts": 2}
+    assert predict.RUNTIME.meta.service_model.service_name == "sagemaker-runtime"
+
+
+def test_endpoint_url_variable_redirects_the_client(load_handler):
+    handler = load_handler(
+        ENDPOINT_NAME=ENDPOINT_NAME, AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME="http://127.0.0.1:9"
+    )
+    assert handler.RUNTIME.meta.endpoint_url == "http://127.0.0.1:9"
+
+
+def test_one_json_log_line_per_request_without_image_or_context(stubbed, lambda_context, capsys):
+    handler, stubber = stubbed
+    image = image_bytes("JPEG", size=64)
+    stubber.add_response("invoke_endpoint", endpoint_reply(json.dumps(MODEL_ANSWER).encode()))
+    response = handler.handler(events_for(image)["http-v2-json"], lambda_context)
+
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 1
+    log = json.loads(lines[0])
+    assert log["request_id"] == lambda_context.aws_request_id
+    assert (log["status"], log["event_type"], log["image_bytes"], log["image_type"]) == (
+        200,
+        "http-v2",
+        len(image),
+        "image/jpeg",
+    )
+    assert log["latency_ms"] >= log["endpoint_ms"] >= 0
+    assert log["response_bytes"] > 0
+    assert b64(image)[:40] not in lines[0]
+    for leaked in (lambda_context.invoked_function_arn, lambda_context.log_stream_name):
+        assert leaked not in response["body"] and leaked not in lines[0]
+
+
+# --- transport failures through a real botocore client
+def _blackhole_port() -> tuple[socket.socket, int]:
+    """A listener that accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    return listener, listener.getsockname()[1]
+
+
+def test_endpoint_read_timeout_is_504(load_handler, lambda_context, monkeypatch):
+    listener, port = _blackhole_port()
+    with listener:
+        handler = load_handler(
+            ENDPOINT_NAME=ENDPOINT_NAME, AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=f"http://127.0.0.1:{port}"
+        )
+        monkeypatch.setattr(handler, "RUNTIME", handler.make_runtime_client(read_timeout=0.3, max_attempts=1))
+        response = handler.handler({"image": b64(image_bytes())}, lambda_context)
+    assert (response["statusCode"], decode(response)["error"]["code"]) == (504, "EndpointTimeout")
+
+
+def test_endpoint_refusing_connections_is_503(load_handler, lambda_context):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again below: nothing listens there
+    handler = load_handler(
+        ENDPOINT_NAME=ENDPOINT_NAME, AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=f"http://127.0.0.1:{port}"
+    )
+    response = handler.handler({"image": b64(image_bytes())}, lambda_context)
+    assert (response["statusCode"], decode(response)["error"]["code"]) == (503, "EndpointUnavailable")
+
+
+# --- the call path through moto's SageMaker Runtime
+@pytest.fixture
+def moto_accepts_binary_bodies(monkeypatch):
+    """moto 5.2.5's InvokeEndpoint decodes the request body as UTF-8, so no JPEG or PNG can pass (AWS takes
+    any bytes). moto only uses the body to key its queued results, so hand it the body base64-encoded."""
+    from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+
+    original = SageMakerRuntimeResponse.invoke_endpoint
+    received = []
+
+    def invoke_endpoint(self):
+        received.append((self.raw_body, self.headers.get("Content-Type"), self.headers.get("Accept")))
+        self.body = base64.b64encode(self.raw_body).decode()
+        return original(self)
+
+    monkeypatch.setattr(SageMakerRuntimeResponse, "use_raw_body", True)
+    monkeypatch.setattr(SageMakerRuntimeResponse, "invoke_endpoint", invoke_endpoint)
+    return received
+
+
+@mock_aws
+def test_call_path_through_moto(load_handler, lambda_context, moto_accepts_binary_bodies):
+    requests.post(
+        "http://motoapi.amazonaws.com/moto-api/static/sagemaker/endpoint-results",
+        json={
+            "results": [
+                {
+                    "Body": json.dumps(MODEL_ANSWER),
+                    "ContentType": "application/json",
+                    "InvokedProductionVariant": "AllTraffic",
+                    "CustomAttributes": "",
+                }
+            ]
+        },
+        timeout=5,
+    )
+    handler = load_handler(ENDPOINT_NAME=ENDPOINT_NAME)
+    image = image_bytes()
+    response = handler.handler(events_for(image)["http-v2-binary"], lambda_context)
+    assert response["statusCode"] == 200
+    assert decode(response) == MODEL_ANSWER | {"endpoint": ENDPOINT_NAME}
+    assert moto_accepts_binary_bodies == [(image, "image/jpeg", "application/json")]

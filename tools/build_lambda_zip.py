@@ -1,0 +1,81 @@
+"""Builds build/predict_lambda.zip from functions/predict/, byte-identical for the same sources.
+
+Terraform's ``source_code_hash`` (filebase64sha256 of the zip) then changes only when the code does, so
+plans show no perpetual diff. Every entry gets the same timestamp (1980-01-01, the zip epoch) and mode
+(0644), entries are sorted, and they are stored uncompressed so the bytes do not depend on the machine's
+zlib version.
+
+    python tools/build_lambda_zip.py [--source functions/predict] [--output build/predict_lambda.zip]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import sys
+import zipfile
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+FILE_MODE = 0o100644  # regular file, rw-r--r--
+EXCLUDED_PARTS = {"__pycache__", ".pytest_cache"}
+EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
+
+
+def get_args_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=REPO_ROOT / "functions" / "predict",
+        help="folder whose files become the zip's root",
+    )
+    parser.add_argument(
+        "--output", type=Path, default=REPO_ROOT / "build" / "predict_lambda.zip", help="zip to write"
+    )
+    return parser
+
+
+def source_files(source: Path) -> list[Path]:
+    """Files to package, in a stable order (sorted by their path inside the zip)."""
+    files = [
+        path
+        for path in source.rglob("*")
+        if path.is_file() and not EXCLUDED_PARTS & set(path.parts) and path.suffix not in EXCLUDED_SUFFIXES
+    ]
+    return sorted(files, key=lambda path: path.relative_to(source).as_posix())
+
+
+def build_zip(source: Path, output: Path) -> str:
+    """Writes the zip and returns its base64 SHA-256 (the value Terraform's filebase64sha256 computes)."""
+    files = source_files(source)
+    if not files:
+        raise FileNotFoundError(f"no files to package under {source}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_suffix(".zip.partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
+        for path in files:
+            entry = zipfile.ZipInfo(path.relative_to(source).as_posix(), date_time=ZIP_EPOCH)
+            entry.external_attr = FILE_MODE << 16
+            entry.create_system = 3  # Unix, so the mode above is honoured on every build machine
+            archive.writestr(entry, path.read_bytes())
+    partial.replace(output)
+    return base64.b64encode(hashlib.sha256(output.read_bytes()).digest()).decode()
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        digest = build_zip(args.source, args.output)
+    except FileNotFoundError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"{args.output} ({args.output.stat().st_size} bytes) base64 sha256 {digest}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(get_args_parser().parse_args()))
