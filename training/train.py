@@ -46,8 +46,6 @@ from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, Sequ
 
 log = logging.getLogger("train")
 
-ON_SAGEMAKER = "SM_TRAINING_ENV" in os.environ
-
 
 class ConfigError(ValueError):
     """A flag value or the checkpoint directory does not fit this run."""
@@ -102,6 +100,10 @@ def default_num_workers() -> int:
     return max(1, min(8, cpus // processes_on_node - 1))
 
 
+def on_sagemaker() -> bool:
+    return "SM_TRAINING_ENV" in os.environ
+
+
 def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -132,7 +134,7 @@ def get_args_parser() -> argparse.ArgumentParser:
         paths,
         "checkpoint-dir",
         type=Path,
-        default=Path("/opt/ml/checkpoints" if ON_SAGEMAKER else "runs/checkpoints"),
+        default=Path("/opt/ml/checkpoints" if on_sagemaker() else "runs/checkpoints"),
         help="per-epoch checkpoints; a rerun with the same directory resumes (default: %(default)s)",
     )
 
@@ -285,6 +287,10 @@ class TrainingState:
             self.epochs_without_improvement += 1
         return improved
 
+    def should_stop(self, patience: int) -> bool:
+        """Early stopping: `patience` epochs in a row without a lower validation loss (0 = never)."""
+        return 0 < patience <= self.epochs_without_improvement
+
 
 @dataclass
 class Run:
@@ -337,13 +343,20 @@ def make_loaders(
         dataset = DogImages(
             samples, preprocessing.train_transform() if training else preprocessing.eval_transform()
         )
+        sampler = _sampler(dataset, training, args.seed, context)
+        if training and len(sampler) < 2:
+            raise ConfigError(
+                f"{args.data_dir / split} has too few images for {context.world_size} process(es)"
+            )
         loaders[split] = DataLoader(
             dataset,
             batch_size=args.batch_size,
-            sampler=_sampler(dataset, training, args.seed, context),
+            sampler=sampler,
             num_workers=args.num_workers,
             collate_fn=collate_skipping,
-            drop_last=False,
+            # A last training batch of one image would break BatchNorm; the few dropped images are reshuffled
+            # into other batches next epoch. Evaluation keeps every image.
+            drop_last=training and len(sampler) > args.batch_size,
             pin_memory=context.device.type == "cuda",
             persistent_workers=args.num_workers > 0,
         )
@@ -497,7 +510,7 @@ def train_epochs(run: Run) -> None:
         run.scheduler.step()
         _report_new_skips(train.skipped_images + valid.skipped_images, reported_skips, run)
         improved = state.record(epoch, train, valid)
-        state.stopped_early = 0 < args.patience <= state.epochs_without_improvement
+        state.stopped_early = state.should_stop(args.patience)
         if context.is_main_process:
             if improved:
                 save_best_weights(run)
