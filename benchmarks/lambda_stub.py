@@ -41,12 +41,14 @@ class CannedEndpoint:
     def __init__(self, client):
         self.calls = 0
         self.last_body: bytes | None = None
+        self.last_headers: dict[str, str] = {}
         self._answer = json.dumps(CANNED_PREDICTIONS).encode()
         client.meta.events.register(EVENT, self._send)
 
     def _send(self, request, **_):
         self.calls += 1
         self.last_body = request.body
+        self.last_headers = dict(request.headers)
         headers = {
             "Content-Type": "application/json",
             "Content-Length": str(len(self._answer)),
