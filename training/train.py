@@ -341,7 +341,9 @@ def make_loaders(
         unreadable += [str(path) for path in skipped]
         training = split == "train"
         dataset = DogImages(
-            samples, preprocessing.train_transform() if training else preprocessing.eval_transform()
+            samples,
+            preprocessing.train_transform() if training else preprocessing.eval_transform(),
+            decode_min_side=preprocessing.train_decode_min_side if training else preprocessing.resize,
         )
         sampler = _sampler(dataset, training, args.seed, context)
         if training and len(sampler) < 2:

@@ -15,7 +15,7 @@ from dogbreed import feature_cache
 from dogbreed.data import DogImages, collate_skipping, index_split
 from dogbreed.distributed import DistributedContext
 from dogbreed.engine import Precision, evaluate, train_one_epoch
-from dogbreed.model import build_model
+from dogbreed.model import build_model, parameter_groups
 from dogbreed.preprocessing import Preprocessing
 from PIL import Image
 from torch import nn
@@ -64,24 +64,6 @@ def compute(cache_dir: Path, model: nn.Module, data_dir: Path) -> dict[str, feat
     )
 
 
-class LiveBackboneHead(nn.Module):
-    """The uncached reference: the frozen backbone (kept in eval mode) runs on every batch, then the head."""
-
-    def __init__(self, backbone: nn.Module, head: nn.Module):
-        super().__init__()
-        self.backbone, self.head = backbone, head
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        self.backbone.eval()
-        return self
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            features = self.backbone(images)
-        return self.head(features)
-
-
 def train_head(module: nn.Module, head: nn.Module, train_loader, valid_loader, epochs: int = 3):
     optimizer = torch.optim.AdamW(head.parameters(), lr=1e-2)
     scaler = torch.amp.GradScaler("cpu", enabled=False)
@@ -91,7 +73,7 @@ def train_head(module: nn.Module, head: nn.Module, train_loader, valid_loader, e
     return evaluate(module, valid_loader, Precision(), context, "valid")
 
 
-def test_head_trained_on_cached_features_matches_head_on_live_backbone(dataset, tmp_path):
+def test_head_trained_on_cached_features_matches_uncached_frozen_backbone_training(dataset, tmp_path):
     model = small_model()
     features = compute(tmp_path / "cache", model, dataset)
 
@@ -103,26 +85,41 @@ def test_head_trained_on_cached_features_matches_head_on_live_backbone(dataset, 
         feature_cache.feature_loader(features["valid"], BATCH, shuffle=False, seed=SEED),
     )
 
-    live_head = copy.deepcopy(model.head)
-    transform = Preprocessing.for_crop(CROP).eval_transform()
+    uncached_model = copy.deepcopy(model)  # what train.py trains without the cache: the whole classifier
+    parameter_groups(uncached_model, 1e-2, 0.1, freeze_backbone=True)
+    preprocessing = Preprocessing.for_crop(CROP)
+    transform, decode_side = preprocessing.eval_transform(), preprocessing.resize
     splits = splits_of(dataset)
-    train_images = DogImages(splits["train"], transform)
-    live = train_head(
-        LiveBackboneHead(model.backbone, live_head),
-        live_head,
+    train_images = DogImages(splits["train"], transform, decode_side)
+    uncached = train_head(
+        uncached_model,
+        uncached_model.head,
         DataLoader(
             train_images,
             batch_size=BATCH,
             sampler=RandomSampler(train_images, generator=torch.Generator().manual_seed(SEED)),
             collate_fn=collate_skipping,
         ),
-        DataLoader(DogImages(splits["valid"], transform), batch_size=BATCH, collate_fn=collate_skipping),
+        DataLoader(
+            DogImages(splits["valid"], transform, decode_side), batch_size=BATCH, collate_fn=collate_skipping
+        ),
     )
 
-    assert cached.samples == live.samples == len(splits["valid"])
-    assert cached.accuracy == live.accuracy
-    assert cached.loss == pytest.approx(live.loss, abs=1e-4)
-    torch.testing.assert_close(cached_head.weight, live_head.weight, atol=1e-4, rtol=1e-4)
+    assert cached.samples == uncached.samples == len(splits["valid"])
+    assert cached.accuracy == uncached.accuracy
+    assert cached.loss == pytest.approx(uncached.loss, abs=1e-4)
+    torch.testing.assert_close(cached_head.weight, uncached_model.head.weight, atol=1e-4, rtol=1e-4)
+
+
+def test_frozen_backbone_keeps_its_batchnorm_statistics_in_training_mode():
+    model = small_model()
+    parameter_groups(model, 1e-2, 0.1, freeze_backbone=True)
+    before = {name: buffer.clone() for name, buffer in model.backbone.named_buffers()}
+    model.train()
+    model(torch.randn(4, 3, CROP, CROP) * 5 + 3)
+    assert model.head.training and not model.backbone.training
+    for name, buffer in model.backbone.named_buffers():
+        assert torch.equal(buffer, before[name]), name
 
 
 def test_second_call_reads_the_cache_instead_of_running_the_backbone(dataset, tmp_path, monkeypatch):

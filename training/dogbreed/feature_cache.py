@@ -97,8 +97,10 @@ def load_or_compute(
         return cached
     log.info("feature cache miss: computing backbone features into %s", path)
     transform = preprocessing.eval_transform()
-    features = {
-        split: compute_features(backbone, DogImages(samples, transform), batch_size, num_workers, device)
+    features = {  # decoded as the endpoint decodes (draft mode down to the resize), so features match serving
+        split: compute_features(
+            backbone, DogImages(samples, transform, preprocessing.resize), batch_size, num_workers, device
+        )
         for split, samples in splits.items()
     }
     _write(path, key, features)

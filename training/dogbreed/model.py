@@ -30,6 +30,15 @@ class Classifier(nn.Module):
         super().__init__()
         self.backbone = backbone
         self.head = head
+        self.backbone_frozen = False
+
+    def train(self, mode: bool = True) -> Classifier:
+        """A frozen backbone stays in eval mode: its BatchNorm statistics are frozen with its weights, so it
+        computes the same features in training as in serving (and as the feature cache stores them)."""
+        super().train(mode)
+        if self.backbone_frozen:
+            self.backbone.eval()
+        return self
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.head(self.backbone(images))
@@ -61,6 +70,7 @@ def parameter_groups(
 ) -> list[dict]:
     """Optimiser groups: the head alone when the backbone is frozen, else both, the backbone at a lower LR."""
     model.backbone.requires_grad_(not freeze_backbone)
+    model.backbone_frozen = freeze_backbone
     groups = [{"params": list(model.head.parameters()), "lr": learning_rate, "name": "head"}]
     if not freeze_backbone:
         groups.append(
