@@ -63,6 +63,7 @@ ACCEPTABLE = frozenset({JSON, "application/*", "*/*"})
 ALLOWED_IMAGE_FORMATS = ("JPEG", "PNG")  # only these decoders ever see request bytes
 JSON_KEYS = frozenset({"image", "top_k"})
 DEFAULT_TOP_K = 5
+SUPPORTED_META_VERSION = 1  # dogbreed.artifact.META_FORMAT_VERSION (not imported: artifact.py is not shipped)
 MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # 40 MP: above any phone photo, far below what would exhaust the container
 THREADS_ENV = "INFERENCE_THREADS"
@@ -116,6 +117,11 @@ def model_fn(model_dir: str) -> LoadedModel:
     """Load the classifier from `model_dir` (the extracted model.tar.gz): model_meta.json + model.pt."""
     root = Path(model_dir)
     meta = json.loads((root / "model_meta.json").read_text())
+    if meta.get("format_version") != SUPPORTED_META_VERSION:
+        raise RuntimeError(
+            f"model_meta.json format_version {meta.get('format_version')!r} is not "
+            f"{SUPPORTED_META_VERSION}; repack the model with this inference.py"
+        )
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     network = build_model(meta["arch"], meta["num_classes"], pretrained=False)
     network.load_state_dict(torch.load(root / "model.pt", map_location=device, weights_only=True))

@@ -16,7 +16,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # a hung process group must not hang CI
 WORLD_SIZE = 2
 TRAIN_SAMPLES, EVAL_SAMPLES, CLASSES, EPOCHS = 16, 7, 3, 2
 

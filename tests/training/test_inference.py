@@ -19,7 +19,7 @@ from PIL import Image
 
 from tests.training.helpers import CLASSES, REPO, quiet_env, run_in_own_group
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # a hung process group must not hang CI
 SERVER = Path(__file__).with_name("serve_requests.py")
 
 
@@ -179,3 +179,11 @@ def test_inference_module_imports_without_the_toolkit(monkeypatch):
     error = module.UnsupportedMediaType("nope")
     assert "GenericInferenceToolkitError" not in [cls.__name__ for cls in type(error).__mro__]
     assert (error.status_code, error.message, error.phrase) == (415, "nope", "nope")
+
+
+def test_model_fn_refuses_an_artifact_of_another_format(tmp_path):
+    import inference
+
+    (tmp_path / "model_meta.json").write_text(json.dumps({"format_version": 2, "arch": "resnet18"}))
+    with pytest.raises(RuntimeError, match="format_version 2 is not 1; repack"):
+        inference.model_fn(str(tmp_path))

@@ -8,7 +8,6 @@ Only torch and torchvision are imported here: this module ships inside `model.ta
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -26,22 +25,28 @@ class UnknownArchitecture(ValueError):
 
 
 class Classifier(nn.Module):
+    """`head(backbone(images))`; `backbone` maps images to feature vectors, `head` is one Linear layer."""
+
     def __init__(self, backbone: nn.Module, head: nn.Linear):
         super().__init__()
         self.backbone = backbone
         self.head = head
         self.backbone_frozen = False
 
-    def train(self, mode: bool = True) -> Classifier:
-        """A frozen backbone stays in eval mode: its BatchNorm statistics are frozen with its weights, so it
-        computes the same features in training as in serving (and as the feature cache stores them)."""
-        super().train(mode)
-        if self.backbone_frozen:
-            self.backbone.eval()
-        return self
-
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.head(self.backbone(images))
+
+    def freeze_backbone(self, frozen: bool = True) -> Classifier:
+        """Stop training the backbone: no gradients, and BatchNorm statistics stay as loaded."""
+        self.backbone_frozen = frozen
+        self.backbone.requires_grad_(not frozen)
+        return self.train(self.training)
+
+    def train(self, mode: bool = True) -> Classifier:
+        super().train(mode)
+        if self.backbone_frozen:
+            self.backbone.eval()  # a frozen backbone is a fixed feature extractor, also in training mode
+        return self
 
 
 def build_model(arch: str, num_classes: int, pretrained: bool = False) -> Classifier:
@@ -69,22 +74,12 @@ def parameter_groups(
     model: Classifier, learning_rate: float, backbone_lr_scale: float, freeze_backbone: bool
 ) -> list[dict]:
     """Optimiser groups: the head alone when the backbone is frozen, else both, the backbone at a lower LR."""
-    model.backbone.requires_grad_(not freeze_backbone)
-    model.backbone_frozen = freeze_backbone
+    model.freeze_backbone(freeze_backbone)
     groups = [{"params": list(model.head.parameters()), "lr": learning_rate, "name": "head"}]
     if not freeze_backbone:
-        groups.append(
-            {
-                "params": list(_trainable(model.backbone)),
-                "lr": learning_rate * backbone_lr_scale,
-                "name": "backbone",
-            }
-        )
+        backbone_lr = learning_rate * backbone_lr_scale
+        groups.append({"params": list(model.backbone.parameters()), "lr": backbone_lr, "name": "backbone"})
     return groups
-
-
-def _trainable(module: nn.Module) -> Iterator[nn.Parameter]:
-    return (parameter for parameter in module.parameters() if parameter.requires_grad)
 
 
 def _last_linear_name(network: nn.Module) -> str:

@@ -17,7 +17,7 @@ def plot_training_curves(history: list[dict], path: Path, best_epoch: int | None
     loss_axis.plot(epochs, [row["valid_loss"] for row in history], marker="o", label="valid")
     loss_axis.set(title="Cross-entropy loss", xlabel="epoch", ylabel="mean loss per image")
     accuracy_axis.plot(epochs, [row["valid_accuracy"] for row in history], marker="o", color="tab:green")
-    accuracy_axis.set(title="Validation accuracy", xlabel="epoch", ylabel="accuracy", ylim=(0, 1))
+    accuracy_axis.set(title="Validation accuracy", xlabel="epoch", ylabel="accuracy", ylim=(0, 1.02))
     for axis in (loss_axis, accuracy_axis):
         axis.grid(alpha=0.3)
         axis.xaxis.get_major_locator().set_params(integer=True)

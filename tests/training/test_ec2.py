@@ -1,0 +1,228 @@
+"""ec2/: the user-data template Terraform renders and the bootstrap it runs on a Deep Learning AMI."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.training.helpers import FAST_FLAGS, REPO, make_dataset, quiet_env, run_in_own_group
+
+BOOTSTRAP = REPO / "ec2" / "bootstrap.sh"
+TEMPLATE = REPO / "ec2" / "user_data.sh.tftpl"
+DRY_RUN_ENV = {
+    "DATA_S3_URI": "s3://bucket/data/dogImages/",
+    "OUTPUT_S3_URI": "s3://bucket/ec2-runs/",
+    "TRAIN_ARGS": "--epochs 10 --batch-size 64",
+    "RUN_ID": "run1",
+    "TORCHRUN": "torchrun",
+}
+
+
+def bootstrap(*args: str, **env: str) -> subprocess.CompletedProcess:
+    full_env = {key: value for key, value in os.environ.items() if not key.startswith("DOGBREED_")}
+    full_env.update(DRY_RUN_ENV, **env)
+    return subprocess.run(
+        ["bash", str(BOOTSTRAP), *args], capture_output=True, text=True, env=full_env, timeout=30
+    )
+
+
+def expected_commands(processes: int, workers: int) -> list[str]:
+    run = "/opt/dogbreed/runs/run1"
+    return [
+        "aws s3 sync --only-show-errors s3://bucket/data/dogImages/ /opt/dogbreed/data/dogImages",
+        f"torchrun --standalone --nproc_per_node={processes} /opt/dogbreed/code/training/train.py "
+        f"--data-dir /opt/dogbreed/data/dogImages --model-dir {run}/model --output-dir {run}/output "
+        f"--checkpoint-dir {run}/checkpoints --num-workers {workers} --epochs 10 --batch-size 64",
+        f"aws s3 cp --only-show-errors {run}/model/model.tar.gz s3://bucket/ec2-runs/run1/model.tar.gz",
+        f"aws s3 cp --only-show-errors {run}/output/metrics.json s3://bucket/ec2-runs/run1/metrics.json",
+        f"aws s3 cp --only-show-errors {run}/output/training_curves.png s3://bucket/ec2-runs/run1/training_curves.png",
+        "aws s3 cp --only-show-errors /var/log/dogbreed-training.log s3://bucket/ec2-runs/run1/training.log",
+        "shutdown -h now",
+    ]
+
+
+def commands_of(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith(("aws ", "torchrun ", "shutdown "))]
+
+
+def test_dry_run_on_a_1_gpu_instance():
+    """g4dn.xlarge: 1 GPU, 4 vCPUs -> one process with 3 DataLoader workers."""
+    result = bootstrap("--dry-run", "--gpus", "1", "--vcpus", "4")
+    assert result.returncode == 0, result.stderr
+    assert commands_of(result.stdout) == expected_commands(processes=1, workers=3)
+
+
+def test_dry_run_on_a_4_gpu_instance():
+    """p3.8xlarge: 4 GPUs, 32 vCPUs -> four processes with 7 workers each; counts injected through env."""
+    result = bootstrap("--dry-run", DOGBREED_GPUS="4", DOGBREED_VCPUS="32")
+    assert result.returncode == 0, result.stderr
+    assert commands_of(result.stdout) == expected_commands(processes=4, workers=7)
+
+
+def test_dry_run_caps_workers_and_runs_one_process_without_gpus():
+    many_cpus = commands_of(bootstrap("--dry-run", "--gpus", "8", "--vcpus", "192").stdout)[1]
+    assert "--nproc_per_node=8 " in many_cpus and "--num-workers 8 " in many_cpus
+    cpu_only = commands_of(bootstrap("--dry-run", "--gpus", "0", "--vcpus", "2").stdout)[1]
+    assert "--nproc_per_node=1 " in cpu_only and "--num-workers 1 " in cpu_only
+
+
+def test_train_args_keep_their_shell_quoting():
+    result = bootstrap(
+        "--dry-run", "--gpus", "1", "--vcpus", "4", TRAIN_ARGS="--arch 'resnet50' --seed \"7\""
+    )
+    assert commands_of(result.stdout)[1].endswith("--num-workers 3 --arch resnet50 --seed 7")
+
+
+def test_the_test_split_is_never_handed_to_training_as_data():
+    train_command = commands_of(bootstrap("--dry-run", "--gpus", "1", "--vcpus", "4").stdout)[1]
+    assert "test" not in train_command.replace("--", " ")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--dry-run"], {"DATA_S3_URI": ""}, "DATA_S3_URI must be set"),
+        (["--dry-run", "--gpus", "two"], {}, "must be whole numbers"),
+        (["--dry-run", "--frobnicate"], {}, "unknown argument --frobnicate"),
+    ],
+)
+def test_bad_configuration_stops_before_any_command(args, env, message):
+    result = bootstrap(*args, **env)
+    assert result.returncode != 0 and message in result.stderr
+    assert not commands_of(result.stdout)
+
+
+def render_user_data(variables: dict[str, str], workdir: Path) -> str:
+    """Terraform's own templatefile(), through `terraform console` (needs no provider)."""
+    if shutil.which("terraform") is None:
+        pytest.skip("terraform is not installed")
+    expression = f"templatefile({json.dumps(str(TEMPLATE))}, {json.dumps(variables)})"
+    expression = re.sub(r'"(\w+)":', r"\1 =", expression)  # JSON object -> HCL object
+    result = subprocess.run(
+        ["terraform", "console"],
+        input=expression,
+        capture_output=True,
+        text=True,
+        cwd=workdir,
+        timeout=60,
+        env={**os.environ, "TF_CLI_CONFIG_FILE": "/dev/null"},
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "<<EOT" and lines[-1] == "EOT", result.stdout
+    return "\n".join(lines[1:-1]) + "\n"
+
+
+def test_user_data_template_renders_with_exactly_the_documented_variables(tmp_path):
+    variables = {
+        "code_s3_uri": "s3://bucket/code/",
+        "data_s3_uri": "s3://bucket/data/dogImages/",
+        "output_s3_uri": "s3://bucket/ec2-runs/",
+        "train_args": "--epochs 10 --arch 'resnet50'",
+    }
+    rendered = render_user_data(variables, tmp_path)
+    assert "export CODE_S3_URI='s3://bucket/code/'" in rendered
+    assert "export DATA_S3_URI='s3://bucket/data/dogImages/'" in rendered
+    assert "export OUTPUT_S3_URI='s3://bucket/ec2-runs/'" in rendered
+    encoded = re.search(r"echo '([A-Za-z0-9+/=]+)' \| base64 --decode", rendered).group(1)
+    assert base64.b64decode(encoded).decode() == variables["train_args"]
+    assert 'exec bash "$WORK_DIR/code/ec2/bootstrap.sh"' in rendered
+    script = tmp_path / "user_data.sh"
+    script.write_text(rendered)
+    assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0
+
+
+def test_user_data_template_refuses_a_missing_variable(tmp_path):
+    with pytest.raises(AssertionError, match="train_args"):
+        render_user_data({"code_s3_uri": "a", "data_s3_uri": "b", "output_s3_uri": "c"}, tmp_path)
+
+
+FAKE_AWS = """#!/usr/bin/env python3
+# `aws s3 sync|cp [--only-show-errors] SRC DST` against a local folder standing in for S3.
+import os, shutil, sys
+root = os.environ["FAKE_S3_ROOT"]
+local = lambda uri: os.path.join(root, uri[len("s3://"):]) if uri.startswith("s3://") else uri
+args = [arg for arg in sys.argv[1:] if arg != "--only-show-errors"]
+assert args[0] == "s3" and args[1] in ("sync", "cp"), args
+source, target = local(args[2]), local(args[3])
+os.makedirs(os.path.dirname(target.rstrip("/")) or ".", exist_ok=True)
+if args[1] == "sync":
+    shutil.copytree(source, target, dirs_exist_ok=True)
+else:
+    shutil.copyfile(source, target)
+"""
+
+
+@pytest.mark.slow
+def test_bootstrap_trains_uploads_and_shuts_down_for_real(tmp_path):
+    """No dry run: fake `aws` (local folder as S3) and `shutdown`, the real torchrun + train.py on CPU."""
+    s3, bin_dir, work_dir = tmp_path / "s3", tmp_path / "bin", tmp_path / "work"
+    make_dataset(s3 / "bucket" / "data" / "dogImages")
+    bin_dir.mkdir()
+    (bin_dir / "aws").write_text(FAKE_AWS)
+    (bin_dir / "shutdown").write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/shutdown_called\n')
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    (work_dir / "code").mkdir(parents=True)
+    for folder in ("training", "ec2"):
+        shutil.copytree(
+            REPO / folder, work_dir / "code" / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    env = quiet_env(
+        PATH=f"{bin_dir}:{Path(sys.executable).parent}:{os.environ['PATH']}",
+        FAKE_S3_ROOT=str(s3),
+        WORK_DIR=str(work_dir),
+        LOG_FILE=str(tmp_path / "training.log"),
+        RUN_ID="run1",
+        TORCHRUN="torchrun",
+        DATA_S3_URI="s3://bucket/data/dogImages/",
+        OUTPUT_S3_URI="s3://bucket/ec2-runs/",
+        TRAIN_ARGS=" ".join([*FAST_FLAGS[:-2], "--epochs", "1"]),
+        DOGBREED_GPUS="0",
+        DOGBREED_VCPUS="2",
+    )
+    (tmp_path / "training.log").write_text("log line\n")
+    result = run_in_own_group(["bash", str(work_dir / "code" / "ec2" / "bootstrap.sh")], timeout=240, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    uploaded = s3 / "bucket" / "ec2-runs" / "run1"
+    assert sorted(path.name for path in uploaded.iterdir()) == [
+        "metrics.json",
+        "model.tar.gz",
+        "training.log",
+        "training_curves.png",
+    ]
+    assert json.loads((uploaded / "metrics.json").read_text())["test_samples"] == 3 * 3
+    assert (tmp_path / "shutdown_called").read_text().split() == ["-h", "now"]
+
+
+def test_bootstrap_shuts_down_even_when_training_fails(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool, body in {
+        "aws": "exit 0",
+        "torchrun": "exit 3",
+        "shutdown": f'echo "$@" > {tmp_path}/shutdown',
+    }.items():
+        (bin_dir / tool).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_dir / tool).chmod(0o755)
+    result = bootstrap(
+        "--gpus",
+        "1",
+        "--vcpus",
+        "4",
+        PATH=f"{bin_dir}:{os.environ['PATH']}",
+        LOG_FILE=str(tmp_path / "none.log"),
+    )
+    assert result.returncode == 3
+    assert (tmp_path / "shutdown").read_text().split() == ["-h", "now"]
+    assert not any(
+        line.startswith("aws s3 cp") and "model.tar.gz" in line for line in result.stdout.splitlines()
+    )
