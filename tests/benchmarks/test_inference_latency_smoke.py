@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import assert_png, load_results
+from results_contract import assert_png, load_results
 
 from benchmarks import inference_latency
 

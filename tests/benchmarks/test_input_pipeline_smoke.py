@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import assert_png, load_results
+from results_contract import assert_png, load_results
 
 from benchmarks import input_pipeline
 
