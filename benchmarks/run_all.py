@@ -7,26 +7,27 @@ One command for the whole suite (budget: 10 minutes on the 2-core machine):
     python benchmarks/run_all.py --quick    # smoke run; writes the docs and tfvars only where told to
 
 Each benchmark is a module in this folder with ``main(argv)``; they run in order (``cost`` last: it reads
-``endpoint_capacity``'s results), each in this process. A failure in one does not stop the others, nor leaves
-its previous numbers behind; a benchmark missing from this checkout is listed as missing and fails the run.
-The runner lists what it ran, how long each took and whether the total met the budget (``run_all.json``).
+``endpoint_capacity``'s results), each ``main`` in a fresh interpreter so that no benchmark's imports or
+thread settings leak into the next. A failure in one does not stop the others, nor leaves its previous
+numbers behind; a benchmark missing from this checkout is listed as missing and fails the run. The runner
+lists what it ran, how long each took and whether the total met the budget (``run_all.json``).
 """
 
 from __future__ import annotations
 
-import importlib
+import subprocess
 import sys
 import time
-import traceback
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a file: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks import report
-from benchmarks.common import SummaryRow, base_parser, write_results
+from benchmarks.common import REPO_ROOT, SummaryRow, base_parser, write_results
 
 NAME = report.RUNNER_NAME
+BENCHMARKS_DIR = Path(__file__).resolve().parent
 BENCHMARKS = (
     "inference_latency",
     "input_pipeline",
@@ -61,14 +62,15 @@ def selected(only: str | None) -> list[str]:
     return [name for name in BENCHMARKS if name in names]
 
 
-def load(name: str):
-    """The benchmark module, or None when this checkout does not have it (yet)."""
-    try:
-        return importlib.import_module(f"benchmarks.{name}")
-    except ModuleNotFoundError as error:
-        if error.name == f"benchmarks.{name}":
-            return None
-        raise
+def command_for(name: str, argv: list[str]) -> list[str] | None:
+    """`python -c "main(argv)"` of the benchmark in a fresh interpreter, or None when this checkout lacks it.
+
+    A fresh process per benchmark: one benchmark's imports (a model's code/ shadowing `dogbreed`), thread
+    settings or memory must not change the next one's numbers."""
+    if not (BENCHMARKS_DIR / f"{name}.py").is_file():
+        return None
+    call = f"import sys; from benchmarks.{name} import main; sys.exit(main(sys.argv[1:]))"
+    return [sys.executable, "-c", call, *argv]
 
 
 def clear_previous(results_dir: Path, name: str) -> None:
@@ -79,20 +81,16 @@ def clear_previous(results_dir: Path, name: str) -> None:
 
 def run_one(name: str, argv: list[str], results_dir: Path) -> dict:
     clear_previous(results_dir, name)
-    module = load(name)
-    if module is None:
-        return {"script": f"benchmarks/{name}.py", "status": "missing", "seconds": 0.0}
+    script = f"benchmarks/{name}.py"
+    command = command_for(name, argv)
+    if command is None:
+        return {"script": script, "status": "missing", "seconds": 0.0}
     print(f"== {name} {' '.join(argv)}", flush=True)
     started = time.perf_counter()
-    try:
-        exit_code = module.main(argv)
-        status = "ok" if exit_code in (0, None) else f"exit {exit_code}"
-    except Exception:  # one benchmark's crash must not hide the others' results
-        traceback.print_exc()
-        status = "crashed"
+    exit_code = subprocess.run(command, cwd=REPO_ROOT).returncode
     return {
-        "script": f"benchmarks/{name}.py",
-        "status": status,
+        "script": script,
+        "status": "ok" if exit_code == 0 else f"failed (exit {exit_code})",
         "seconds": round(time.perf_counter() - started, 1),
     }
 
