@@ -169,7 +169,11 @@ def load_our_hooks(model_dir: Path):
     spec = importlib.util.spec_from_file_location("packed_inference", model_dir / "code" / "inference.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
+    search_path = sys.path[:]
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path[:] = search_path  # inference.py puts code/ first; it is deleted after the run
     return module
 
 
