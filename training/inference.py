@@ -16,6 +16,10 @@ their HTTP status with the short message (anything else would become a 500):
     415 a Content-Type other than the four above
 
 Nothing here touches the network: weights come from model.pt, never from a download.
+
+CPU serving: each model worker uses INFERENCE_THREADS intra-op threads, by default the CPUs divided by the
+toolkit's SAGEMAKER_MODEL_SERVER_WORKERS (one worker per CPU unless set), so workers never oversubscribe the
+cores. The network runs in channels_last layout. benchmarks/inference_latency.py measures both choices.
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ DEFAULT_TOP_K = 5
 SUPPORTED_META_VERSION = 1  # dogbreed.artifact.META_FORMAT_VERSION (not imported: artifact.py is not shipped)
 MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # 40 MP: above any phone photo, far below what would exhaust the container
+THREADS_ENV = "INFERENCE_THREADS"
+WORKERS_ENV = "SAGEMAKER_MODEL_SERVER_WORKERS"
 
 
 class InferenceError(_ToolkitError):
@@ -119,11 +125,43 @@ def model_fn(model_dir: str) -> LoadedModel:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     network = build_model(meta["arch"], meta["num_classes"], pretrained=False)
     network.load_state_dict(torch.load(root / "model.pt", map_location=device, weights_only=True))
-    network.to(device).eval()
-    log.info("loaded %s with %d classes on %s", meta["arch"], meta["num_classes"], device)
+    network.to(device, memory_format=torch.channels_last).eval()
+    if device.type == "cpu":
+        torch.set_num_threads(inference_threads())
+    log.info(
+        "loaded %s with %d classes on %s (%d threads)",
+        meta["arch"],
+        meta["num_classes"],
+        device,
+        torch.get_num_threads(),
+    )
     return LoadedModel(
         network, list(meta["class_names"]), Preprocessing.from_dict(meta["preprocessing"]), device
     )
+
+
+def inference_threads() -> int:
+    """Intra-op threads for this worker: INFERENCE_THREADS if set, else usable CPUs // serving workers.
+
+    Workers that each use every core fight over them; on a busy machine a forward pass then gets many
+    times slower, not faster.
+    """
+    explicit = os.environ.get(THREADS_ENV)
+    if explicit is not None:
+        return _positive_int(THREADS_ENV, explicit)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    workers = _positive_int(WORKERS_ENV, os.environ.get(WORKERS_ENV) or str(cpus))
+    return max(1, cpus // workers)
+
+
+def _positive_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return number
 
 
 def input_fn(request_body: bytes | str, content_type: str | None) -> ImageRequest:
@@ -149,7 +187,7 @@ def input_fn(request_body: bytes | str, content_type: str | None) -> ImageReques
 def predict_fn(request: ImageRequest, model: LoadedModel) -> list[dict]:
     """Decode and preprocess the image, run the classifier, return the top-k classes by probability."""
     image = _decode(request.image, model.preprocessing.resize)
-    batch = model.transform(image).unsqueeze(0).to(model.device)
+    batch = model.transform(image).unsqueeze(0).to(model.device, memory_format=torch.channels_last)
     with torch.inference_mode():
         probabilities = torch.softmax(model.network(batch).float(), dim=1)[0]
     top = probabilities.topk(min(request.top_k, len(model.class_names)))

@@ -17,10 +17,12 @@ import logging
 import os
 import random
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
+from dogbreed import feature_cache
 from dogbreed.artifact import model_meta
 from dogbreed.cli import add_flag, add_switch
 from dogbreed.data import DataError, DogImages, collate_skipping, discover_classes, index_split
@@ -93,6 +95,20 @@ def get_args_parser() -> argparse.ArgumentParser:
         "freeze-backbone",
         False,
         "train the new head only; --no-freeze-backbone: whole network, backbone at a lower LR",
+    )
+    add_switch(
+        model,
+        "cache-features",
+        False,
+        "with --freeze-backbone: compute backbone features once per dataset (eval transform, no "
+        "augmentation) and train the head on them; later runs on the same data and weights reuse them",
+    )
+    add_flag(
+        model,
+        "feature-cache-dir",
+        type=Path,
+        default=None,
+        help="where --cache-features keeps its files (default: <checkpoint-dir>/feature_cache)",
     )
 
     optimisation = parser.add_argument_group("optimisation")
@@ -175,6 +191,8 @@ def validate_args(args: argparse.Namespace) -> None:
     }.items():
         if value < 0:
             raise ConfigError(f"--{name} must not be negative, got {value}")
+    if args.cache_features and not args.freeze_backbone:
+        raise ConfigError("--cache-features needs --freeze-backbone: a trained backbone changes its features")
 
 
 # ---------------------------------------------------------------------------------------------- wiring
@@ -203,7 +221,9 @@ def make_loaders(
         unreadable += [str(path) for path in skipped]
         training = split == "train"
         dataset = DogImages(
-            samples, preprocessing.train_transform() if training else preprocessing.eval_transform()
+            samples,
+            preprocessing.train_transform() if training else preprocessing.eval_transform(),
+            decode_min_side=preprocessing.train_decode_min_side if training else preprocessing.resize,
         )
         sampler = _sampler(dataset, training, args.seed, context)
         if training and len(sampler) < 2:
@@ -248,13 +268,37 @@ def load_model(args: argparse.Namespace, num_classes: int, context: DistributedC
     return model
 
 
+def make_feature_loaders(
+    args: argparse.Namespace,
+    preprocessing: Preprocessing,
+    model: torch.nn.Module,
+    context: DistributedContext,
+) -> tuple[dict[str, DataLoader], list[str]]:
+    if context.is_distributed:
+        raise ConfigError("--cache-features runs in one process: a head on cached features needs no DDP")
+    return feature_cache.cached_feature_loaders(
+        args.data_dir,
+        args.feature_cache_dir or args.checkpoint_dir / "feature_cache",
+        model.backbone,
+        preprocessing,
+        args.batch_size,
+        args.num_workers,
+        context.device,
+        args.seed,
+    )
+
+
 def prepare_trainer(args: argparse.Namespace, context: DistributedContext) -> Trainer:
     seed_everything(args.seed + context.rank)
     class_names = discover_classes(args.data_dir)
     preprocessing = Preprocessing.for_crop(args.crop_size)
-    loaders, unreadable = make_loaders(args, preprocessing, context)
     precision = choose_precision(args, context.device)
     model = load_model(args, len(class_names), context).to(context.device)
+    if args.cache_features:
+        loaders, unreadable = make_feature_loaders(args, preprocessing, model, context)
+        precision = replace(precision, channels_last=False)  # the head sees (N, features) tensors
+    else:
+        loaders, unreadable = make_loaders(args, preprocessing, context)
     if precision.channels_last:
         model = model.to(memory_format=torch.channels_last)
     groups = parameter_groups(model, args.learning_rate, args.backbone_lr_scale, args.freeze_backbone)

@@ -104,9 +104,11 @@ def _has_image_header(path: Path) -> bool:
 class DogImages(Dataset):
     """Yields `(image_tensor, label, skipped_path)`; `skipped_path` is "" unless an image failed to decode."""
 
-    def __init__(self, samples: list[Sample], transform):
+    def __init__(self, samples: list[Sample], transform, decode_min_side: int | None = None):
+        """`decode_min_side`: decode JPEGs at the smallest DCT scale keeping both sides at least this long."""
         self.samples = samples
         self.transform = transform
+        self.decode_min_side = decode_min_side
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -117,7 +119,8 @@ class DogImages(Dataset):
             sample = self.samples[(index + offset) % len(self.samples)]
             try:
                 with Image.open(sample.path) as image:
-                    return self.transform(to_upright_rgb(image)), sample.label, skipped
+                    picture = to_upright_rgb(image, min_side=self.decode_min_side)
+                    return self.transform(picture), sample.label, skipped
             except (OSError, UnidentifiedImageError, SyntaxError, ValueError):
                 skipped = skipped or str(sample.path)
         raise DataError(f"no image in the split could be decoded (first failure: {skipped})")

@@ -5,6 +5,7 @@ Only torch, torchvision and Pillow are imported here: this module ships inside `
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 from PIL import Image, ImageOps
@@ -13,6 +14,9 @@ from torchvision import transforms
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 WHITE = (255, 255, 255)
+# RandomResizedCrop's defaults: a window of >= 8% of the area with aspect ratio 3/4..4/3, so its shorter side
+# is at least sqrt(0.08 * 3/4) of the geometric mean of the image's sides.
+SMALLEST_CROP_SIDE_FRACTION = math.sqrt(0.08 * 3 / 4)
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,12 @@ class Preprocessing:
         return {
             key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()
         }
+
+    @property
+    def train_decode_min_side(self) -> int:
+        """Shorter side to decode training JPEGs at: every RandomResizedCrop window then still spans at least
+        `crop` decoded pixels per side, so the crop is only ever scaled down, as from a full-size decode."""
+        return math.ceil(self.crop / SMALLEST_CROP_SIDE_FRACTION)
 
     def eval_transform(self) -> transforms.Compose:
         return transforms.Compose(
@@ -74,7 +84,7 @@ def to_upright_rgb(image: Image.Image, min_side: int | None = None) -> Image.Ima
     """
     if min_side and image.format == "JPEG":
         image.draft(None, (min_side, min_side))
-    image = ImageOps.exif_transpose(image)
+    ImageOps.exif_transpose(image, in_place=True)  # in place: no full-size copy when already upright
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, WHITE + (255,))

@@ -89,6 +89,11 @@ class Trainer:
         return self.model.module if isinstance(self.model, DistributedDataParallel) else self.model
 
     @property
+    def trained_module(self) -> torch.nn.Module:
+        """What the epochs run: the model, or only its head when the loaders yield cached features."""
+        return self.bare_model.head if self.args.cache_features else self.model
+
+    @property
     def checkpoint_dir(self) -> Path:
         return self.args.checkpoint_dir
 
@@ -124,7 +129,7 @@ class Trainer:
         if isinstance(self.loaders["train"].sampler, DistributedSampler):
             self.loaders["train"].sampler.set_epoch(epoch)
         train = train_one_epoch(
-            self.model,
+            self.trained_module,
             self.loaders["train"],
             self.optimizer,
             self.scaler,
@@ -133,7 +138,7 @@ class Trainer:
             f"epoch {epoch} train",
         )
         valid = evaluate(
-            self.model, self.loaders["valid"], self.precision, self.context, f"epoch {epoch} valid"
+            self.trained_module, self.loaders["valid"], self.precision, self.context, f"epoch {epoch} valid"
         )
         self.scheduler.step()
         self._report_new_skips(train.skipped_images + valid.skipped_images)
@@ -197,7 +202,7 @@ class Trainer:
         if self.context.is_main_process:
             self.bare_model.load_state_dict(checkpoint.load(self.checkpoint_dir / checkpoint.BEST)["model"])
         broadcast_model_state(self.bare_model, self.context)
-        test = evaluate(self.model, self.loaders["test"], self.precision, self.context, "test")
+        test = evaluate(self.trained_module, self.loaders["test"], self.precision, self.context, "test")
         skipped = sorted(set(all_gather_lists(self.skipped_images + test.skipped_images, self.context)))
         if self.context.is_main_process:
             self._write_outputs(test, skipped)

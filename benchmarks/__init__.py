@@ -1,0 +1,1 @@
+"""Side-by-side performance benchmarks; see benchmarks/README.md."""

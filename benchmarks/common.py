@@ -1,0 +1,166 @@
+"""What every benchmark shares: the results contract, the machine description, realistic request images.
+
+Results contract: each script writes ``<results-dir>/<name>.json`` with ``device``, ``versions``, ``date``,
+``details`` and a top-level ``summary`` list of rows
+``{"metric", "value", "unit", "goal", "met", "measured"}`` (``measured`` false = extrapolated, not run here).
+``docs/benchmarks.md`` is generated from those rows only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import math
+import os
+import platform
+import sys
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
+VERSIONED_PACKAGES = (
+    "torch",
+    "torchvision",
+    "pillow",
+    "numpy",
+    "boto3",
+    "botocore",
+    "locust",
+    "sagemaker-inference",
+)
+
+
+def ensure_import_paths() -> None:
+    """Puts `training/` (dogbreed), `tools/` and `functions/predict/` on sys.path, as pytest does."""
+    for folder in (
+        REPO_ROOT,
+        REPO_ROOT / "training",
+        REPO_ROOT / "tools",
+        REPO_ROOT / "functions" / "predict",
+    ):
+        if str(folder) not in sys.path:
+            sys.path.append(str(folder))
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    metric: str
+    value: float
+    unit: str
+    goal: str | None = None
+    met: bool | None = None
+    measured: bool = True  # False: extrapolated to hardware we did not run on
+
+    def __post_init__(self):
+        if not isinstance(self.value, (int, float)) or isinstance(self.value, bool):
+            raise TypeError(f"{self.metric}: value must be a number, got {self.value!r}")
+        if not math.isfinite(self.value):
+            raise ValueError(f"{self.metric}: value must be finite, got {self.value!r}")
+        if (self.goal is None) != (self.met is None):
+            raise ValueError(f"{self.metric}: give both goal and met, or neither")
+
+
+def base_parser(description: str) -> argparse.ArgumentParser:
+    """The flags every benchmark script takes."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: tiny sizes, seconds; numbers meaningless"
+    )
+    parser.add_argument(
+        "--results-dir", type=Path, default=DEFAULT_RESULTS_DIR, help="where <name>.json and the PNGs go"
+    )
+    return parser
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def device_info() -> dict:
+    return {
+        "cpu_model": cpu_model(),
+        "cores": usable_cores(),
+        "machine": platform.machine(),
+        "os": platform.platform(terse=True),
+        "load_average_1m": round(os.getloadavg()[0], 2),  # the machine is shared: context for the noise
+    }
+
+
+def versions() -> dict:
+    found = {"python": platform.python_version()}
+    for package in VERSIONED_PACKAGES:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def write_results(
+    results_dir: Path, name: str, summary: list[SummaryRow], details: dict, *, quick: bool
+) -> Path:
+    """Writes `<results_dir>/<name>.json` in the shared contract; returns its path."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    document = {
+        "name": name,
+        "date": utc_now(),
+        "quick": quick,
+        "device": device_info(),
+        "versions": versions(),
+        "summary": [asdict(row) for row in summary],
+        "details": details,
+    }
+    path = results_dir / f"{name}.json"
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(json.dumps(document, indent=2) + "\n")
+    partial.replace(path)
+    return path
+
+
+def percentiles_ms(seconds: list[float] | np.ndarray, points=(50, 95, 99)) -> dict[str, float]:
+    """{"p50": ms, ...} of durations given in seconds."""
+    values = np.asarray(seconds, dtype=np.float64) * 1000.0
+    if values.size == 0:
+        raise ValueError("no samples")
+    return {f"p{p}": round(float(np.percentile(values, p)), 3) for p in points}
+
+
+def photo_jpeg(megapixels: float, seed: int = 0, quality: int = 90) -> bytes:
+    """A photo-like JPEG (gradients, blur, sensor noise, 4:3) of about `megapixels`, as a camera would send.
+
+    Noise matters: it keeps the file as large as a real photo's, so decode and transfer costs are realistic.
+    """
+    ensure_import_paths()
+    from make_synthetic_dataset import class_picture  # tools/: the dataset generator's photo model
+
+    width = int(round(math.sqrt(megapixels * 1e6 * 4 / 3)))
+    height = int(round(width * 3 / 4))
+    rng = np.random.default_rng(seed)
+    buffer = io.BytesIO()
+    class_picture(rng, seed % 133, 133, (width, height)).save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()

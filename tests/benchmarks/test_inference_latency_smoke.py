@@ -1,0 +1,35 @@
+"""inference_latency.py --quick end to end: real train.py head training, both request paths, the contract."""
+
+from __future__ import annotations
+
+import pytest
+from results_contract import assert_png, load_results
+
+from benchmarks import inference_latency
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+def test_quick_run_writes_the_results_contract_and_a_plot(tmp_path):
+    assert inference_latency.main(["--quick", "--results-dir", str(tmp_path)]) == 0
+
+    results = load_results(tmp_path, inference_latency.NAME)
+    details = results["details"]
+    rows = {row["metric"]: row for row in results["summary"]}
+    assert rows["p50 speedup over the course path, JPEG photo mix"]["goal"] == ">= 3x"
+    assert rows["model forward / FLOP floor, 1 thread (median of interleaved rounds)"]["goal"] == "<= 1.3x"
+    assert all(row["measured"] for row in rows.values())
+    assert {row["input"] for row in details["latency"]} == {"jpeg 0.3 MP", "png 0.3 MP"}
+    assert all(row["ours_ms"]["p50"] > 0 and row["course_ms"]["p50"] > 0 for row in details["latency"])
+    assert details["forward"]["gflops_per_forward"] > 0
+    assert set(details["forward"]["floor"]) == {"all cores", "1 thread"}
+    agreement = details["agreement"]
+    assert agreement["images"] >= 2 and 0 <= agreement["top1_agreement"] <= 1
+    assert 0 <= agreement["max_abs_probability_error"] < 1
+    assert_png(tmp_path / details["plot"])
+
+
+def test_course_path_loads_our_weights_under_the_course_names():
+    assert inference_latency._course_key("backbone.layer1.0.conv1.weight") == "layer1.0.conv1.weight"
+    assert inference_latency._course_key("head.weight") == "fc.0.weight"
+    assert inference_latency._course_key("head.bias") == "fc.0.bias"
