@@ -121,6 +121,10 @@ def test_unreadable_outputs_file_is_a_clear_error(capsys, tmp_path):
         (["tune", "--max-jobs", "2", "--max-parallel-jobs", "3"], "max parallel jobs <= max jobs"),
         (["tune", "--hp", "learning-rate=0.1"], "are tuned; do not also pass them"),
         (["tune", "--batch-sizes", "0"], "batch sizes must be positive"),
+        (
+            ["tune", "--tune-freeze-backbone", "--hp", "cache-features=true"],
+            "--cache-features needs --freeze-backbone",
+        ),
     ],
 )
 def test_bad_job_input_is_refused_before_anything_is_sent(
@@ -130,6 +134,13 @@ def test_bad_job_input_is_refused_before_anything_is_sent(
     assert message in line
     assert sagemaker.list_training_jobs()["TrainingJobSummaries"] == []
     assert sagemaker.list_hyper_parameter_tuning_jobs()["HyperParameterTuningJobSummaries"] == []
+
+
+def test_tuning_trials_can_train_the_head_on_cached_features(capsys, terraform_outputs):
+    argv = ["tune", "--hp", "freeze-backbone=true", "--hp", "cache-features=true", "--dry-run"]
+    assert launch.main([*argv, "--terraform-outputs", str(terraform_outputs)]) == 0
+    request = json.dumps(json.loads(capsys.readouterr().out)["dry_run"]["ModelTrainer"])
+    assert '"cache-features": "true"' in request and '"freeze-backbone": "true"' in request
 
 
 def test_unknown_tuning_job_is_a_clear_error(capsys, terraform_outputs, aws_env):
