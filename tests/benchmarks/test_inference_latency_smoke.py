@@ -17,11 +17,12 @@ def test_quick_run_writes_the_results_contract_and_a_plot(tmp_path):
     details = results["details"]
     rows = {row["metric"]: row for row in results["summary"]}
     assert rows["p50 speedup over the course path, JPEG photo mix"]["goal"] == ">= 3x"
-    assert rows["model forward / FLOP floor (median of interleaved rounds)"]["goal"] == "<= 1.3x"
+    assert rows["model forward / FLOP floor, 1 thread (median of interleaved rounds)"]["goal"] == "<= 1.3x"
     assert all(row["measured"] for row in rows.values())
     assert {row["input"] for row in details["latency"]} == {"jpeg 0.3 MP", "png 0.3 MP"}
     assert all(row["ours_ms"]["p50"] > 0 and row["course_ms"]["p50"] > 0 for row in details["latency"])
     assert details["forward"]["gflops_per_forward"] > 0
+    assert set(details["forward"]["floor"]) == {"all cores", "1 thread"}
     agreement = details["agreement"]
     assert agreement["images"] >= 2 and 0 <= agreement["top1_agreement"] <= 1
     assert 0 <= agreement["max_abs_probability_error"] < 1

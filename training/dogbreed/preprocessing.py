@@ -84,7 +84,7 @@ def to_upright_rgb(image: Image.Image, min_side: int | None = None) -> Image.Ima
     """
     if min_side and image.format == "JPEG":
         image.draft(None, (min_side, min_side))
-    image = ImageOps.exif_transpose(image)
+    ImageOps.exif_transpose(image, in_place=True)  # in place: no full-size copy when already upright
     if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, WHITE + (255,))
