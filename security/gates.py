@@ -132,8 +132,7 @@ def stage_parliament(plan: dict) -> bool:
 
 
 def make_plan(stack_root: Path, workdir: Path, plan_vars: Path) -> tuple[Path, dict]:
-    for note in terraform.stage_stack(stack_root, workdir):
-        print(f"NOTE {note}")
+    terraform.stage_stack(stack_root, workdir)
     env = terraform.terraform_env(terraform.cli_config(workdir))
     plan = terraform.plan_json(workdir, plan_vars.resolve(), env)
     plan_file = workdir / "plan.json"
@@ -157,7 +156,7 @@ def main(args: argparse.Namespace) -> int:
             "checkov-hcl", lambda: stage_checkov_hcl(stack_root, args.sarif_dir)
         )
     if PLAN_STAGES & set(args.only):
-        plan_file, plan = _announce_value("plan", lambda: make_plan(stack_root, workdir, args.plan_vars))
+        plan_file, plan = _announce("plan", lambda: make_plan(stack_root, workdir, args.plan_vars))
         if "checkov-plan" in args.only:
             results["checkov-plan"] = _announce(
                 "checkov-plan", lambda: stage_checkov_plan(plan_file, workdir, args.sarif_dir)
@@ -170,12 +169,7 @@ def main(args: argparse.Namespace) -> int:
     return 0 if all(results.values()) else 1
 
 
-def _announce(stage: str, run_stage) -> bool:
-    print(f"==> {stage}", flush=True)
-    return run_stage()
-
-
-def _announce_value(stage: str, run_stage):
+def _announce(stage: str, run_stage):
     print(f"==> {stage}", flush=True)
     return run_stage()
 

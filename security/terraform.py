@@ -11,18 +11,15 @@ import socket
 import subprocess
 import sys
 import tempfile
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROVIDER_MIRROR = Path(os.environ.get("TF_PROVIDER_MIRROR", "/opt/tf-plugins"))
 PLUGIN_CACHE = Path(os.environ.get("TF_PLUGIN_CACHE_DIR", Path.home() / ".cache" / "terraform-plugins"))
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LAMBDA_ZIP = Path("build/predict_lambda.zip")
 LAMBDA_ZIP_TOOL = Path("tools/build_lambda_zip.py")
 USER_DATA_TEMPLATE = Path("ec2/user_data.sh.tftpl")
-USER_DATA_FIXTURE = REPO_ROOT / "terraform" / "tests" / "fixtures" / "user_data.sh.tftpl"
 REGION = "eu-west-1"
 # The network module's defaults: 10.42.0.0/16, /20 subnets in zones a and b (cidrsubnet(cidr, 4, index)).
 GATE_VPC_CIDR = "10.42.0.0/16"
@@ -92,8 +89,8 @@ def moto_server() -> Iterator[str]:
         server.stop()
 
 
-def stage_stack(repo_root: Path, destination: Path) -> list[str]:
-    """Copy what the root stack reads into DESTINATION; returns notes about stand-ins used for missing inputs.
+def stage_stack(repo_root: Path, destination: Path) -> None:
+    """Copy what the root stack reads into DESTINATION and build the Lambda zip there.
 
     The tool-written *.auto.tfvars.json files are left out so the gates plan with their own fixed inputs.
     """
@@ -103,37 +100,26 @@ def stage_stack(repo_root: Path, destination: Path) -> list[str]:
     for part in ("terraform", "policies", "training", "ec2"):
         if (repo_root / part).is_dir():
             shutil.copytree(repo_root / part, destination / part, ignore=ignore)
-    notes = [_stage_user_data(destination), _stage_lambda_zip(repo_root, destination)]
+    _require_user_data(destination)
+    _build_lambda_zip(repo_root, destination)
     (destination / "terraform" / "backend_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
-    return [note for note in notes if note]
 
 
-def _stage_user_data(destination: Path) -> str | None:
-    target = destination / USER_DATA_TEMPLATE
-    if target.exists():
-        return None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(USER_DATA_FIXTURE, target)
-    return (
-        f"{USER_DATA_TEMPLATE} not in the repository: planned with {USER_DATA_FIXTURE.relative_to(REPO_ROOT)}"
-    )
+def _require_user_data(destination: Path) -> None:
+    if not (destination / USER_DATA_TEMPLATE).exists():
+        raise FileNotFoundError(f"{USER_DATA_TEMPLATE} is missing: the EC2 trainer cannot be planned")
 
 
-def _stage_lambda_zip(repo_root: Path, destination: Path) -> str | None:
+def _build_lambda_zip(repo_root: Path, destination: Path) -> None:
+    """Build the deployment zip exactly as CI does, with the prediction API's own tool."""
     target = destination / LAMBDA_ZIP
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if (repo_root / LAMBDA_ZIP_TOOL).exists():
-        subprocess.run(
-            [sys.executable, str(repo_root / LAMBDA_ZIP_TOOL), "--output", str(target)],
-            cwd=repo_root,
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-        return None
-    with zipfile.ZipFile(target, "w") as archive:
-        archive.writestr("handler.py", "def handler(event, context):\n    raise NotImplementedError\n")
-    return f"{LAMBDA_ZIP_TOOL} not in the repository yet: planned with a placeholder {LAMBDA_ZIP}"
+    subprocess.run(
+        [sys.executable, str(repo_root / LAMBDA_ZIP_TOOL), "--output", str(target)],
+        cwd=repo_root,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def plan_json(stack: Path, var_file: Path, env: dict[str, str]) -> dict:

@@ -37,3 +37,8 @@ output "function_url" {
   description = "Function URL of the live alias (AWS_IAM auth by default: sign requests with SigV4); null until model_data_url is set."
   value       = try(module.predict_lambda[0].function_url, null)
 }
+
+output "name" {
+  description = "Project name: SageMaker training and tuning jobs must be named <name>-* (the launcher's job prefix)."
+  value       = var.name
+}

@@ -13,7 +13,7 @@ mock_provider "aws" {
 
 variables {
   function_name       = "dogbreed-predict"
-  package_path        = "tests/fixtures/placeholder_lambda.zip"
+  package_path        = "../build/predict_lambda.zip"
   endpoint_name       = "dogbreed-endpoint"
   kms_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
   kms_key_project_tag = "dogbreed"

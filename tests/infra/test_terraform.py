@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -52,8 +54,15 @@ def test_every_root_module_and_example_initialises_and_validates(tf_env, tmp_pat
     assert not failures, "\n\n".join(failures.values())
 
 
+@pytest.fixture
+def lambda_zip():
+    """build/predict_lambda.zip from the prediction API's own builder, as CI builds it for terraform test."""
+    builder = terraform.REPO_ROOT / "tools" / "build_lambda_zip.py"
+    subprocess.run([sys.executable, str(builder)], cwd=terraform.REPO_ROOT, check=True, timeout=120)
+
+
 @pytest.mark.timeout(600)
-def test_terraform_test_suites_pass(tf_env, tmp_path):
+def test_terraform_test_suites_pass(tf_env, tmp_path, lambda_zip):
     env = {**tf_env, "TF_DATA_DIR": str(tmp_path / ".terraform")}
     terraform.run(["init", "-backend=false", "-input=false"], TERRAFORM_DIR, env)
     output = terraform.run(["test"], TERRAFORM_DIR, env, timeout=600)

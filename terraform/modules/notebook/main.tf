@@ -28,8 +28,11 @@ resource "aws_sagemaker_notebook_instance" "this" {
 }
 
 resource "aws_sagemaker_notebook_instance_lifecycle_configuration" "this" {
-  name     = "${var.name}-stop-when-idle"
-  on_start = base64encode(templatefile("${path.module}/on_start.sh.tftpl", { idle_minutes = var.idle_minutes_before_stop }))
+  name = "${var.name}-stop-when-idle"
+  on_start = base64encode(templatefile("${path.module}/on_start.sh.tftpl", {
+    idle_minutes      = var.idle_minutes_before_stop
+    stop_when_idle_py = file("${path.module}/stop_when_idle.py")
+  }))
 }
 
 resource "aws_security_group" "this" {
