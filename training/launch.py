@@ -312,6 +312,10 @@ class JobSpec:
             raise LauncherError(f"instance count must be >= 1, got {self.instance_count}")
         if self.max_run_seconds <= 0:
             raise LauncherError("max run must be > 0 seconds")
+        if self.volume_size_gb < 1:
+            raise LauncherError(f"volume size must be >= 1 GB, got {self.volume_size_gb}")
+        if not self.spot and self.max_wait_seconds is not None:
+            raise LauncherError("max wait only applies to spot training; drop it or drop --no-spot")
         if self.spot and self.wait_seconds() < self.max_run_seconds:
             raise LauncherError(
                 f"spot: max wait ({self.wait_seconds()} s) must be >= max run ({self.max_run_seconds} s)"

@@ -15,12 +15,8 @@ from moto.server import ThreadedMotoServer
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fake_sagemaker import simulated_sagemaker  # noqa: E402
+from orchestration_support import BUCKET, NOTEBOOK_ROLE, REGION, TRAINING_ROLE  # noqa: E402
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-REGION = "us-east-1"
-BUCKET = "dogbreed-data-test"
-TRAINING_ROLE = "arn:aws:iam::123456789012:role/dogbreed-sagemaker-training"
-NOTEBOOK_ROLE = "arn:aws:iam::123456789012:role/dogbreed-notebook"
 SDK_CONFIG = "SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n      TelemetryOptOut: true\n"
 
 
@@ -76,6 +72,7 @@ def terraform_outputs(aws_env, tmp_path) -> Path:
         "endpoint_name": "dogbreed-endpoint",
         "function_name": "dogbreed-predict",
         "function_url": "https://example.lambda-url.us-east-1.on.aws/",
+        "name": "dogbreed",
     }
     path = tmp_path / "outputs.json"
     path.write_text(

@@ -14,8 +14,7 @@ import re
 import botocore.client
 import launch
 import pytest
-from conftest import BUCKET, REGION, REPO_ROOT
-from test_launcher_jobs import run_cli
+from orchestration_support import BUCKET, REGION, REPO_ROOT, run_cli, settings
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -114,7 +113,7 @@ def jobs_read_and_write_where_the_training_role_may(tuning, training):
 
 
 def job_names_match_what_the_notebook_role_may_create(tuning, training, sagemaker):
-    trial = launch.tuning_results(launch.make_session(_settings()), tuning["HyperParameterTuningJobName"])[0]
+    trial = launch.tuning_results(launch.make_session(settings()), tuning["HyperParameterTuningJobName"])[0]
     arns = {
         "sagemaker:CreateHyperParameterTuningJob": tuning["HyperParameterTuningJobArn"],
         "sagemaker:CreateTrainingJob": training["TrainingJobArn"],
@@ -129,12 +128,6 @@ def job_names_match_what_the_notebook_role_may_create(tuning, training, sagemake
         )
 
 
-def _settings() -> launch.AwsSettings:
-    from conftest import TRAINING_ROLE
-
-    return launch.AwsSettings(region=REGION, bucket=BUCKET, training_role_arn=TRAINING_ROLE)
-
-
 def test_session_never_probes_the_bucket(aws_env, monkeypatch):
     """The notebook role may not ListBuckets, HeadBucket, ListObjects on the bare prefix or CreateBucket."""
     calls: list[str] = []
@@ -145,7 +138,7 @@ def test_session_never_probes_the_bucket(aws_env, monkeypatch):
         return make_api_call(client, operation, params)
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
-    session = launch.make_session(_settings())
+    session = launch.make_session(settings())
 
     assert session.default_bucket() == BUCKET
     assert calls == []

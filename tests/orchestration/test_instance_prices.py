@@ -7,7 +7,7 @@ import re
 
 import launch
 import pytest
-from conftest import REPO_ROOT
+from orchestration_support import REPO_ROOT
 
 PRICES = REPO_ROOT / "docs" / "instance_prices.csv"
 DOC = REPO_ROOT / "docs" / "orchestration.md"

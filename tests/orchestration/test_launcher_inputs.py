@@ -14,7 +14,7 @@ import launch
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
-from conftest import BUCKET, REGION, REPO_ROOT, TRAINING_ROLE
+from orchestration_support import BUCKET, REGION, REPO_ROOT, TRAINING_ROLE
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -45,6 +45,21 @@ def test_flags_win_over_terraform_outputs(terraform_outputs):
         "other",
         "arn:aws:iam::1:role/x",
     )
+
+
+def test_job_prefix_follows_the_stack_name(tmp_path):
+    outputs = {
+        "region": REGION,
+        "data_bucket_name": BUCKET,
+        "training_role_arn": TRAINING_ROLE,
+        "name": "mydogs",
+    }
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({k: {"value": v} for k, v in outputs.items()}))
+    settings = launch.resolve_settings(terraform_outputs=path)
+    assert (settings.training_job_base, settings.tuning_job_base) == ("mydogs", "mydogs-hpo")
+    assert launch.default_checkpoint_uri(settings).startswith(f"s3://{BUCKET}/checkpoints/mydogs-")
+    assert launch.resolve_settings(job_prefix="other", terraform_outputs=path).job_prefix == "other"
 
 
 def test_flags_alone_need_no_terraform(tmp_path):
@@ -95,6 +110,8 @@ def test_unreadable_outputs_file_is_a_clear_error(capsys, tmp_path):
         (["train", "--instance-count", "0"], "instance count must be >= 1"),
         (["train", "--max-run", "3600", "--max-wait", "600"], "max wait (600 s) must be >= max run (3600 s)"),
         (["train", "--instance-type", "g5.xlarge"], "must be a SageMaker type"),
+        (["train", "--no-spot", "--max-wait", "7200"], "max wait only applies to spot training"),
+        (["train", "--volume-size", "0"], "volume size must be >= 1 GB"),
         (["train", "--data", "/local/dogImages"], "must be an s3:// URI"),
         (["train", "--hp", "epochs"], "is not NAME=VALUE"),
         (["train", "--hp", "lr=0.1"], "unrecognized arguments: --lr 0.1"),

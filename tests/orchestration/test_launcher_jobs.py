@@ -6,18 +6,11 @@ import json
 
 import launch
 import pytest
-from conftest import BUCKET, REGION, TRAINING_ROLE
 from dogbreed.metrics import METRIC_DEFINITIONS, OBJECTIVE_METRIC, OBJECTIVE_TYPE
+from orchestration_support import BUCKET, run_cli, settings
 from train import get_args_parser
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def run_cli(capsys, *argv: str) -> dict:
-    code = launch.main(list(argv))
-    captured = capsys.readouterr()
-    assert code == 0, captured.err[-2000:]
-    return json.loads(captured.out)
 
 
 def channel(job: dict, name: str) -> str:
@@ -87,17 +80,13 @@ def trials_run_train_py_from_a_kms_encrypted_source_tarball(definition, s3):
 
 def every_tuned_combination_parses_in_train_py(tuning_job, definition):
     static = {k: v for k, v in definition["StaticHyperParameters"].items() if not k.startswith("sagemaker_")}
-    trials = launch.tuning_results(launch.make_session(_settings()), tuning_job)
+    trials = launch.tuning_results(launch.make_session(settings()), tuning_job)
     assert len(trials) == 4
     for trial in trials:
         tuned = {k: trial[k] for k in ("learning-rate", "batch-size", "freeze-backbone")}
         args = get_args_parser().parse_args(launch.to_cli_args({**static, **tuned}))
         assert args.batch_size in (32, 64, 128)
         assert 1e-4 <= args.learning_rate <= 1e-1
-
-
-def _settings() -> launch.AwsSettings:
-    return launch.AwsSettings(region=REGION, bucket=BUCKET, training_role_arn=TRAINING_ROLE)
 
 
 def test_distributed_job_from_the_best_trial(tuning_job, capsys, terraform_outputs, sagemaker, s3):
@@ -164,7 +153,7 @@ def test_publish_records_the_best_model_for_terraform_and_ssm(
         capsys, "publish", "--terraform-outputs", str(terraform_outputs),
         "--tuning-job", tuning_job, "--tfvars", str(tfvars), "--ssm-parameter", "/dogbreed/model_data_url",
     )  # fmt: skip
-    session = launch.make_session(_settings())
+    session = launch.make_session(settings())
     best = launch.best_training_job(session, tuning_job)
     expected = f"s3://{BUCKET}/models/{best.training_job}/output/model.tar.gz"
 

@@ -8,8 +8,8 @@ import sys
 
 import nbformat
 import pytest
-from conftest import BUCKET, REPO_ROOT
 from nbclient import NotebookClient
+from orchestration_support import BUCKET, REPO_ROOT
 
 NOTEBOOK = REPO_ROOT / "training" / "notebooks" / "train_and_deploy.ipynb"
 

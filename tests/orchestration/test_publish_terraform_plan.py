@@ -12,8 +12,7 @@ import shutil
 import boto3
 import launch
 import pytest
-from conftest import REPO_ROOT, TRAINING_ROLE
-from test_launcher_jobs import run_cli
+from orchestration_support import REPO_ROOT, TRAINING_ROLE, run_cli
 
 terraform = pytest.importorskip("security.terraform", reason="needs the infrastructure area's plan helper")
 
