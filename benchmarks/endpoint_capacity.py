@@ -75,8 +75,10 @@ class LoadPlan:
     megapixels: tuple[float, ...]
 
 
-# 40 s steps: at ~3 requests/s a step has 100+ requests after the warm-up, so p99 is not just the maximum
-NORMAL_PLAN = LoadPlan((1, 2, 3, 4, 6, 8), 40.0, 5.0, 240.0, (0.3, 1.0, 3.0))
+# 35 s steps: at 3+ requests/s a step has 90+ requests after the warm-up, so p99 is not just the maximum.
+# On a quiet machine 8 users still meet the SLO (throughput has plateaued, the queue grows), so the plan goes
+# on to 12 and 16; the 240 s budget keeps the whole suite (run_all.py) within 10 minutes.
+NORMAL_PLAN = LoadPlan((1, 2, 4, 6, 8, 12, 16), 35.0, 5.0, 240.0, (0.3, 1.0, 3.0))
 QUICK_PLAN = LoadPlan((1, 2), 4.0, 1.0, 60.0, (0.3,))
 
 

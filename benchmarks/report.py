@@ -24,6 +24,7 @@ TITLES = {
     "endpoint_capacity": "Endpoint capacity and autoscaling target (issue 6.4)",
     "lambda_overhead": "Lambda handler overhead (issue 6.5)",
     "cost": "Serving cost (issue 6.6)",
+    "inference_explore": "Inference options tried and not adopted (issue 6.1, run by hand)",
 }
 
 
@@ -62,8 +63,14 @@ def render(documents: dict[str, dict], output: Path, results_dir: Path) -> str:
         lines += ["", "**Smoke run (`--quick`): the numbers below are not measurements of anything.**"]
     if runner:
         lines += ["", *_runner_section(runner)]
+    ran = {Path(entry["script"]).stem for entry in runner["details"]["ran"]} if runner else set(benchmarks)
     for name, document in benchmarks.items():
         lines += ["", *_section(name, document, output, results_dir)]
+        if name not in ran:
+            lines += [
+                "",
+                f"*Not part of this run: `{name}.json` is from a run by hand on {document['date']}.*",
+            ]
     return "\n".join(lines) + "\n"
 
 

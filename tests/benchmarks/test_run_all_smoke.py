@@ -31,6 +31,18 @@ def test_quick_run_lists_what_ran_and_writes_the_summary_from_the_results(tmp_pa
     assert "Smoke run" in text
 
 
+def test_results_the_run_did_not_produce_are_marked_with_their_own_date(tmp_path):
+    results_dir = tmp_path / "results"
+    common = ["--quick", "--results-dir", str(results_dir)]
+    run_all.main([*common, "--only", "lambda_overhead", "--docs", str(tmp_path / "first.md")])
+    (results_dir / "lambda_overhead.json").rename(results_dir / "by_hand.json")
+    run_all.main([*common, "--only", "cost", "--docs", str(tmp_path / "b.md")])  # fails: no capacity results
+
+    text = (tmp_path / "b.md").read_text()
+    date = json.loads((results_dir / "by_hand.json").read_text())["date"]
+    assert f"*Not part of this run: `by_hand.json` is from a run by hand on {date}.*" in text
+
+
 def stale_results(results_dir, name):
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / f"{name}.json").write_text(json.dumps({"stale": True}))
