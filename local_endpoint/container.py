@@ -87,15 +87,30 @@ class PyTorchHandlerService(DefaultHandlerService):
 
     def __init__(self):
         super().__init__(transformer=Transformer())
+        self._code_dir: str | None = None
 
     def initialize(self, context: InferenceContext) -> None:
         code_dir = os.path.join(context.system_properties["model_dir"], "code")
         sys.path.insert(0, code_dir)
+        self._code_dir = code_dir
         # A container hosts one model; in one process an earlier model's module must not shadow this one.
         sys.modules.pop(USER_MODULE, None)
         self._service.validate_and_initialize(
             model_dir=context.system_properties["model_dir"], context=context
         )
+
+    def unload(self) -> None:
+        """Undoes initialize() for the rest of the process (a container would exit instead): takes code/ off
+        sys.path and forgets every module imported from it, so later imports in this process get their own."""
+        if self._code_dir is None:
+            return
+        while self._code_dir in sys.path:
+            sys.path.remove(self._code_dir)
+        prefix = self._code_dir + os.sep
+        for name, module in list(sys.modules.items()):
+            if (getattr(module, "__file__", None) or "").startswith(prefix):
+                del sys.modules[name]
+        self._code_dir = None
 
 
 @dataclass
@@ -117,6 +132,9 @@ class ModelContainer:
         """Runs model_fn once (the container does it when the worker starts, before /ping turns healthy)."""
         with self._init_lock:
             self.service.initialize(InferenceContext(self.model_dir))
+
+    def unload(self) -> None:
+        self.service.unload()
 
     def invoke(self, body: bytes, headers: dict[str, str]) -> ContainerResponse:
         """One /invocations request: the toolkit picks hooks and content types; we only carry bytes."""

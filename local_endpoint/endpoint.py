@@ -99,6 +99,7 @@ class LocalEndpoint:
             self._server.close_connections()
             self._server.server_close()
             self._thread.join(timeout=10)
+            self._server.container.unload()
             self._server = None
         if self._owns_model_dir and self._model_dir is not None:
             shutil.rmtree(self._model_dir, ignore_errors=True)

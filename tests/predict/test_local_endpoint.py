@@ -240,6 +240,20 @@ def test_binds_loopback_and_stops_cleanly(fixture_model_archive):
     assert threading.active_count() < threads_before
 
 
+def test_stopping_gives_the_process_its_imports_back(fixture_model_archive):
+    """In one process (tests, the demo) a stopped endpoint's code/ must not shadow later imports."""
+    endpoint = LocalEndpoint(fixture_model_archive, endpoint_name=ENDPOINT_NAME).start()
+    code_dir = sys.path[0]  # the container puts the model's code/ first
+    assert code_dir.endswith("code") and sys.modules["inference"].__file__.startswith(code_dir)
+    endpoint.stop()
+    assert code_dir not in sys.path
+    assert not [
+        name
+        for name, module in sys.modules.items()
+        if (module.__dict__.get("__file__") or "").startswith(code_dir)
+    ]
+
+
 def test_cli_serves_until_terminated(fixture_model_archive, tmp_path):
     process = subprocess.Popen(
         [

@@ -14,6 +14,7 @@ import sys
 import tarfile
 from pathlib import Path
 
+import inference  # training/inference.py, bound at collection: a test endpoint may later own the name
 import pytest
 from PIL import Image
 
@@ -182,8 +183,6 @@ def test_inference_module_imports_without_the_toolkit(monkeypatch):
 
 
 def test_model_fn_refuses_an_artifact_of_another_format(tmp_path):
-    import inference
-
     (tmp_path / "model_meta.json").write_text(json.dumps({"format_version": 2, "arch": "resnet18"}))
     with pytest.raises(RuntimeError, match="format_version 2 is not 1; repack"):
         inference.model_fn(str(tmp_path))
