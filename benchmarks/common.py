@@ -124,7 +124,7 @@ def utc_now() -> str:
 def write_results(
     results_dir: Path, name: str, summary: list[SummaryRow], details: dict, *, quick: bool
 ) -> Path:
-    """Writes `<results_dir>/<name>.json` in the shared contract; returns its path."""
+    """Writes `<results_dir>/<name>.json` in the shared contract, prints its summary; returns its path."""
     results_dir.mkdir(parents=True, exist_ok=True)
     document = {
         "name": name,
@@ -139,6 +139,10 @@ def write_results(
     partial = path.with_suffix(".json.partial")
     partial.write_text(json.dumps(document, indent=2) + "\n")
     partial.replace(path)
+    for row in summary:
+        goal = f" (goal {row.goal}: {row.met})" if row.goal else ""
+        print(f"  {row.metric}: {row.value} {row.unit}{goal}")
+    print(f"wrote {path}")
     return path
 
 

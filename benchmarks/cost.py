@@ -239,12 +239,11 @@ def main(argv: list[str] | None = None) -> int:
         "assumptions": __doc__.split("\n\n")[2],
         "plot": plot_path.name,
     }
-    path = write_results(args.results_dir, NAME, summary_rows(rps, cores, lines), details, quick=args.quick)
     for line in lines:
         print(
             f"  {line.instance_type}: ${line.usd_per_hour}/h, {line.usd_per_million_at_target} $/1M at target"
         )
-    print(f"wrote {path}")
+    write_results(args.results_dir, NAME, summary_rows(rps, cores, lines), details, quick=args.quick)
     return 0
 
 

@@ -442,11 +442,10 @@ def main(argv: list[str] | None = None) -> int:
             "boto3 InvokeEndpoint with retries off; statistics over requests started after the warm-up."
         ),
     }
-    path = write_results(
-        args.results_dir, NAME, summary_rows(steps, best, target, slo), details, quick=args.quick
-    )
     print(f"{NAME}: {stop_reason}; max sustainable {details['max_sustainable_rps']} req/s -> target {target}")
-    print(f"wrote {path}" + (f" and {tfvars}" if details["tfvars_written"] else ""))
+    write_results(args.results_dir, NAME, summary_rows(steps, best, target, slo), details, quick=args.quick)
+    if details["tfvars_written"]:
+        print(f"wrote {tfvars}")
     return 0 if best else 1
 
 

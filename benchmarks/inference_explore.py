@@ -180,10 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         "weights": "random init; the agreement numbers of a random head are fragile (near-uniform logits)",
         "plot": plot_path.name,
     }
-    path = write_results(args.results_dir, NAME, rows, details, quick=args.quick)
-    for row in rows:
-        print(f"  {row.metric}: {row.value} {row.unit}")
-    print(f"wrote {path}")
+    write_results(args.results_dir, NAME, rows, details, quick=args.quick)
     return 0
 
 

@@ -159,10 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds_per_image": {name: [round(v, 5) for v in values] for name, values in seconds.items()},
         "plot": plot_path.name,
     }
-    path = write_results(args.results_dir, NAME, rows, details, quick=args.quick)
-    for row in rows:
-        print(f"  {row.metric}: {row.value} {row.unit}")
-    print(f"wrote {path}")
+    write_results(args.results_dir, NAME, rows, details, quick=args.quick)
     return 0
 
 

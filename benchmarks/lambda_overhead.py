@@ -314,14 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         "stub": "botocore before-send hook answering InvokeEndpoint with 5 canned predictions",
         "plot": plot_path.name,
     }
-    path = write_results(
-        args.results_dir, NAME, summary_rows(cold, warm, zip_info), details, quick=args.quick
-    )
-    for row in summary_rows(cold, warm, zip_info):
-        print(
-            f"  {row.metric}: {row.value} {row.unit}" + (f" (goal {row.goal}: {row.met})" if row.goal else "")
-        )
-    print(f"wrote {path}")
+    write_results(args.results_dir, NAME, summary_rows(cold, warm, zip_info), details, quick=args.quick)
     return 0
 
 

@@ -276,12 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         "plot": plot_path.name,
     }
     rows = summary_rows(trials, extrapolated, noise)
-    path = write_results(args.results_dir, NAME, rows, details, quick=args.quick)
-    for row in rows:
-        print(
-            f"  {row.metric}: {row.value} {row.unit}" + (f" (goal {row.goal}: {row.met})" if row.goal else "")
-        )
-    print(f"wrote {path}")
+    write_results(args.results_dir, NAME, rows, details, quick=args.quick)
     return 0
 
 
