@@ -51,7 +51,7 @@ def get_args_parser() -> argparse.ArgumentParser:
         "--workdir", type=Path, default=REPO_ROOT / ".demo", help="scratch folder (recreated)"
     )
     parser.add_argument("--arch", default="resnet18", help="torchvision architecture to fine-tune")
-    parser.add_argument("--epochs", type=int, default=4, help="training epochs")
+    parser.add_argument("--epochs", type=int, default=6, help="training epochs")
     parser.add_argument("--crop-size", type=int, default=64, help="training/eval crop in pixels")
     parser.add_argument("--images", type=int, default=3, help="test images sent through the Lambda")
     parser.add_argument("--repeats", type=int, default=5, help="calls per image and event form (latency)")
@@ -78,11 +78,11 @@ def generated_dataset(root: Path, classes: int) -> Path:
             "--classes",
             str(classes),
             "--train",
-            "12",
+            "24",
             "--valid",
-            "4",
+            "8",
             "--test",
-            "4",
+            "8",
         ]
     )
     return root
@@ -118,9 +118,6 @@ def train(data: Path, workdir: Path, args: argparse.Namespace) -> Path:
         "--crop-size": args.crop_size,
         "--num-workers": 0,
         "--patience": 0,
-        # from random weights the backbone must learn at the full rate, not fine-tuning's 0.1x
-        "--learning-rate": 0.003,
-        "--backbone-lr-scale": 1.0,
     }
     run(
         [
@@ -191,8 +188,8 @@ def print_training(metrics_file: Path) -> None:
     print(
         f"trained {metrics['arch']} on {metrics['num_classes']} breeds: best epoch {metrics['best_epoch']}, "
         f"test accuracy {metrics['test_accuracy']:.2f} on {metrics['test_samples']} images "
-        f"(chance {1 / metrics['num_classes']:.2f}). A few epochs from random weights on a handful of images "
-        "prove the plumbing, not accuracy."
+        f"(chance {1 / metrics['num_classes']:.2f}). Generated images, not dogs: this shows the model learns "
+        "and the request path works, not how well it would know real breeds."
     )
 
 
