@@ -49,8 +49,8 @@ def assert_complete_run(run: TrainingRun, epochs: int, world_size: int) -> dict:
     assert parsed["valid_loss"] == pytest.approx([row["valid_loss"] for row in metrics["history"]], abs=1e-4)
     assert parsed["test_accuracy"] == pytest.approx([metrics["test_accuracy"]], abs=1e-4)
     objective = parsed["best_valid_accuracy"]
-    assert len(objective) == epochs + 1, "the tuner objective after every epoch (early stopping) and at the end"
-    assert objective[-1] == pytest.approx(metrics["best_valid_accuracy"], abs=1e-4), "scored by the shipped weights"
+    assert len(objective) == epochs + 1, "the objective after every epoch (early stopping) and at the end"
+    assert objective[-1] == pytest.approx(metrics["best_valid_accuracy"], abs=1e-4), "the shipped weights"
     assert 0 <= metrics["test_accuracy"] <= 1 and metrics["test_samples"] == CLASSES * 3
     return metrics
 
