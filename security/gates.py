@@ -133,8 +133,7 @@ def stage_parliament(plan: dict) -> bool:
 
 def make_plan(stack_root: Path, workdir: Path, plan_vars: Path) -> tuple[Path, dict]:
     terraform.stage_stack(stack_root, workdir)
-    env = terraform.terraform_env(terraform.cli_config(workdir))
-    plan = terraform.plan_json(workdir, plan_vars.resolve(), env)
+    plan = terraform.plan_json(workdir, plan_vars.resolve())
     plan_file = workdir / "plan.json"
     plan_file.write_text(json.dumps(plan))
     changes = plan.get("resource_changes", [])

@@ -122,14 +122,17 @@ def _build_lambda_zip(repo_root: Path, destination: Path) -> None:
     )
 
 
-def plan_json(stack: Path, var_file: Path, env: dict[str, str]) -> dict:
+def plan_json(stack: Path, var_file: Path, env: dict[str, str] | None = None) -> dict:
     """Plan the staged root stack against moto and return `terraform show -json` of it.
+
+    ENV defaults to a Terraform environment with a CLI config of the stage's own (`cli_config`).
 
     The project key, the VPC and its subnets are created in moto first and imported by the plan, so their ARNs
     and ids are known: checkov then sees the KMS and subnet settings of every resource instead of
     "known after apply". (Importing is much faster than a targeted apply, which waits on propagation checks.)
     """
     root = stack / "terraform"
+    env = env if env is not None else terraform_env(cli_config(stack))
     with moto_server() as endpoint:
         env = {**env, **FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": REGION}
         imports = _seed_existing_resources(endpoint, json.loads(var_file.read_text()).get("name", "dogbreed"))
@@ -137,6 +140,12 @@ def plan_json(stack: Path, var_file: Path, env: dict[str, str]) -> dict:
         run(["init", "-input=false"], root, env)
         run(["plan", "-input=false", f"-var-file={var_file}", "-out=tfplan"], root, env)
         return json.loads(_show(root, env))
+
+
+def planned(plan: dict, resource_type: str) -> list[dict]:
+    """The planned attributes of every resource of RESOURCE_TYPE in a `terraform show -json` plan."""
+    changes = plan["resource_changes"]
+    return [change["change"]["after"] for change in changes if change["type"] == resource_type]
 
 
 def _seed_existing_resources(endpoint: str, name: str) -> str:

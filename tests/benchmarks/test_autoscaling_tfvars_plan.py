@@ -13,8 +13,7 @@ import shutil
 import pytest
 
 from benchmarks.endpoint_capacity import TFVARS_VARIABLE, invocations_target, write_tfvars
-
-terraform = pytest.importorskip("security.terraform", reason="needs the infrastructure area's plan helper")
+from security import terraform
 
 pytestmark = [
     pytest.mark.slow,
@@ -36,13 +35,9 @@ def test_plan_tracks_the_benchmark_target(tmp_path):
     model = tmp_path / "model.tfvars.json"
     model.write_text(json.dumps({"model_data_url": MODEL_URL}))
 
-    plan = terraform.plan_json(workdir, model, terraform.terraform_env(terraform.cli_config(workdir)))
+    plan = terraform.plan_json(workdir, model)
 
-    policies = [
-        change["change"]["after"]
-        for change in plan["resource_changes"]
-        if change["type"] == "aws_appautoscaling_policy"
-    ]
+    policies = terraform.planned(plan, "aws_appautoscaling_policy")
     assert json.loads(tfvars.read_text()) == {TFVARS_VARIABLE: 219}
     assert len(policies) == 1
     tracking = policies[0]["target_tracking_scaling_policy_configuration"][0]

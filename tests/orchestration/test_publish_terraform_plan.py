@@ -14,7 +14,7 @@ import launch
 import pytest
 from orchestration_support import REPO_ROOT, TRAINING_ROLE, run_cli
 
-terraform = pytest.importorskip("security.terraform", reason="needs the infrastructure area's plan helper")
+from security import terraform
 
 pytestmark = [
     pytest.mark.slow,
@@ -25,10 +25,6 @@ pytestmark = [
 
 STACK_REGION = "eu-west-1"  # the root stack's default region; the helper plans there
 STACK_BUCKET = f"dogbreed-123456789012-{STACK_REGION}"  # <name>-<account>-<region>, moto's default account
-
-
-def planned(plan: dict, resource_type: str) -> list[dict]:
-    return [c["change"]["after"] for c in plan["resource_changes"] if c["type"] == resource_type]
 
 
 def test_plan_of_the_root_stack_deploys_the_published_model(tmp_path, capsys, aws_env):
@@ -44,10 +40,10 @@ def test_plan_of_the_root_stack_deploys_the_published_model(tmp_path, capsys, aw
     no_other_vars = tmp_path / "none.tfvars.json"
     no_other_vars.write_text("{}")
 
-    plan = terraform.plan_json(workdir, no_other_vars, terraform.terraform_env(terraform.cli_config(workdir)))
+    plan = terraform.plan_json(workdir, no_other_vars)
 
     assert published["model_data_url"] == f"s3://{STACK_BUCKET}/models/{job}/output/model.tar.gz"
-    models = planned(plan, "aws_sagemaker_model")
+    models = terraform.planned(plan, "aws_sagemaker_model")
     assert [m["primary_container"][0]["model_data_url"] for m in models] == [published["model_data_url"]]
-    assert len(planned(plan, "aws_sagemaker_endpoint")) == 1
+    assert len(terraform.planned(plan, "aws_sagemaker_endpoint")) == 1
     assert json.loads(tfvars.read_text()) == {"model_data_url": published["model_data_url"]}
