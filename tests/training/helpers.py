@@ -37,11 +37,9 @@ class TrainingRun:
     checkpoint_dir: Path
 
 
-def training_command(run_dir: Path, data_dir: Path, *extra: str, launcher: tuple[str, ...] = ()) -> list[str]:
-    prefix = list(launcher) if launcher else [sys.executable]
+def run_dir_flags(run_dir: Path, data_dir: Path) -> list[str]:
+    """train.py's path flags for a run kept under RUN_DIR (model/, output/, checkpoints/)."""
     return [
-        *prefix,
-        str(TRAIN_SCRIPT),
         "--data-dir",
         str(data_dir),
         "--model-dir",
@@ -50,9 +48,12 @@ def training_command(run_dir: Path, data_dir: Path, *extra: str, launcher: tuple
         str(run_dir / "output"),
         "--checkpoint-dir",
         str(run_dir / "checkpoints"),
-        *FAST_FLAGS,
-        *extra,
     ]
+
+
+def training_command(run_dir: Path, data_dir: Path, *extra: str, launcher: tuple[str, ...] = ()) -> list[str]:
+    prefix = list(launcher) if launcher else [sys.executable]
+    return [*prefix, str(TRAIN_SCRIPT), *run_dir_flags(run_dir, data_dir), *FAST_FLAGS, *extra]
 
 
 def quiet_env(**overrides: str) -> dict[str, str]:

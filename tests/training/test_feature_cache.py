@@ -21,6 +21,7 @@ from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler
 
+from tests.training.helpers import run_dir_flags
 from tools.make_synthetic_dataset import generate
 
 CROP = 32
@@ -179,14 +180,7 @@ def test_cache_file_holding_other_inputs_is_recomputed_not_trusted(dataset, tmp_
 def run_train(dataset: Path, run_dir: Path, *extra: str) -> int:
     args = train.get_args_parser().parse_args(
         [
-            "--data-dir",
-            str(dataset),
-            "--model-dir",
-            str(run_dir / "model"),
-            "--output-dir",
-            str(run_dir / "output"),
-            "--checkpoint-dir",
-            str(run_dir / "checkpoints"),
+            *run_dir_flags(run_dir, dataset),
             "--arch",
             "resnet18",
             "--no-pretrained",
