@@ -11,4 +11,4 @@ test:  ## every test of every part, as CI runs it
 
 bench:  ## all CPU benchmarks side by side (< 10 min); rewrites benchmarks/results/ and docs/benchmarks.md
 	scripts/setup.sh
-	.venv/bin/python benchmarks/run_all.py
+	.venv/bin/python -m benchmarks.run_all

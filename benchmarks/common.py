@@ -15,7 +15,6 @@ import json
 import math
 import os
 import platform
-import sys
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
@@ -34,18 +33,6 @@ VERSIONED_PACKAGES = (
     "locust",
     "sagemaker-inference",
 )
-
-
-def ensure_import_paths() -> None:
-    """Puts `training/` (dogbreed), `tools/` and `functions/predict/` on sys.path, as pytest does."""
-    for folder in (
-        REPO_ROOT,
-        REPO_ROOT / "training",
-        REPO_ROOT / "tools",
-        REPO_ROOT / "functions" / "predict",
-    ):
-        if str(folder) not in sys.path:
-            sys.path.append(str(folder))
 
 
 @dataclass(frozen=True)
@@ -159,8 +146,7 @@ def photo_jpeg(megapixels: float, seed: int = 0, quality: int = 90) -> bytes:
 
     Noise matters: it keeps the file as large as a real photo's, so decode and transfer costs are realistic.
     """
-    ensure_import_paths()
-    from make_synthetic_dataset import class_picture  # tools/: the dataset generator's photo model
+    from dogbreed.data.synthetic import class_picture  # tools/: the dataset generator's photo model
 
     width = int(round(math.sqrt(megapixels * 1e6 * 4 / 3)))
     height = int(round(width * 3 / 4))

@@ -26,9 +26,6 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a file: make `benchmarks` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from tqdm import tqdm
 
 from benchmarks.common import REPO_ROOT, SummaryRow, base_parser, write_results

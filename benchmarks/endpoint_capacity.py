@@ -1,6 +1,6 @@
 """Endpoint capacity: rising concurrency against the local endpoint until p99 breaks the SLO.
 
-The local endpoint (``python -m local_endpoint``) hosts a real ``model.tar.gz`` packed by the training code
+The local endpoint (``dogbreed-local-endpoint``) hosts a real ``model.tar.gz`` packed by the training code
 (``--arch``, default resnet50 with 133 classes, random weights: pretrained weights cannot be downloaded here,
 and capacity depends on the architecture's compute, not on the weight values). Locust drives it through
 SageMaker Runtime's InvokeEndpoint with boto3 (signed requests, rest-json protocol, keep-alive), only on
@@ -34,9 +34,6 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a file: make `benchmarks` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import numpy as np
 from tqdm import tqdm
 
@@ -44,7 +41,6 @@ from benchmarks.common import (
     REPO_ROOT,
     SummaryRow,
     base_parser,
-    ensure_import_paths,
     photo_jpeg,
     write_results,
 )
@@ -124,10 +120,10 @@ def model_archive(arch: str, cache_dir: Path) -> Path:
 
     Cached per arch and per version of the serving code it ships (code/inference.py and what it imports), so
     a change to the hooks is always what gets measured."""
-    ensure_import_paths()
-    from dogbreed.artifact import CODE_FILES
+    from dogbreed.packing.artifact import code_members
 
-    code = hashlib.sha256(b"".join(CODE_FILES[name].read_bytes() for name in sorted(CODE_FILES)))
+    members = code_members()
+    code = hashlib.sha256(b"".join(members[name] for name in sorted(members)))
     archive = cache_dir / f"{arch}-{NUM_CLASSES}-classes-{code.hexdigest()[:12]}.model.tar.gz"
     if not archive.is_file():
         for stale in cache_dir.glob(f"{arch}-{NUM_CLASSES}-classes-*.model.tar.gz"):
@@ -138,10 +134,11 @@ def model_archive(arch: str, cache_dir: Path) -> Path:
 
 def _pack_random_model(arch: str, archive: Path) -> Path:
     import torch
-    from dogbreed.artifact import model_meta, pack_model_artifact
+
+    from dogbreed.data.synthetic import breed_name
     from dogbreed.model import build_model
+    from dogbreed.packing.artifact import model_meta, pack_model_artifact
     from dogbreed.preprocessing import Preprocessing
-    from make_synthetic_dataset import breed_name
 
     torch.manual_seed(0)
     network = build_model(arch, NUM_CLASSES, pretrained=False)
@@ -162,11 +159,11 @@ def request_images(megapixels: tuple[float, ...], cache_dir: Path) -> Path:
 
 # --- the endpoint under test
 class EndpointProcess:
-    """``python -m local_endpoint`` in its own process: the load generator never shares its interpreter."""
+    """``dogbreed-local-endpoint`` in its own process: the load generator never shares its interpreter."""
 
     def __init__(self, archive: Path, max_concurrency: int):
         self._command = [
-            sys.executable, "-m", "local_endpoint",
+            sys.executable, "-m", "dogbreed.local_endpoint.cli",
             "--model", str(archive),
             "--endpoint-name", ENDPOINT_NAME,
             "--port", "0",
@@ -438,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         "plot": plot_path.name,
         "method": (
             "local_endpoint in its own process (ThreadingHTTPServer, sagemaker-inference Transformer, "
-            "training/inference.py hooks); locust closed-loop users in another process on the same 2 cores, "
+            "dogbreed.serving.hooks); locust closed-loop users in another process on the same 2 cores, "
             "boto3 InvokeEndpoint with retries off; statistics over requests started after the warm-up."
         ),
     }

@@ -20,19 +20,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a file: make `benchmarks` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from benchmarks.common import SummaryRow, base_parser, ensure_import_paths, write_results
-
-ensure_import_paths()
-from dogbreed.model import build_model  # noqa: E402
-from dogbreed.preprocessing import Preprocessing  # noqa: E402
-from make_synthetic_dataset import class_picture  # noqa: E402  (tools/)
+from benchmarks.common import SummaryRow, base_parser, write_results
+from dogbreed.data.synthetic import class_picture
+from dogbreed.model import build_model
+from dogbreed.preprocessing import Preprocessing
 
 NAME = "inference_explore"
 THREADS = 1

@@ -41,28 +41,22 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a file: make `benchmarks` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import numpy as np
 import torch
+from PIL import Image
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+from torchvision import models, transforms
 from tqdm import tqdm
 
 from benchmarks.common import (
     REPO_ROOT,
     SummaryRow,
     base_parser,
-    ensure_import_paths,
     percentiles_ms,
     write_results,
 )
-
-ensure_import_paths()
-from make_synthetic_dataset import class_picture, generate  # noqa: E402  (tools/)
-from PIL import Image  # noqa: E402
-from torch import nn  # noqa: E402
-from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
-from torchvision import models, transforms  # noqa: E402
+from dogbreed.data.synthetic import class_picture, generate
 
 NAME = "inference_latency"
 TRAIN_SCRIPT = REPO_ROOT / "training" / "train.py"
@@ -165,16 +159,10 @@ def train_packed_model(workdir: Path, plan: Plan) -> Path:
 
 
 def load_our_hooks(model_dir: Path):
-    """The packed code/inference.py, imported the way the SageMaker toolkit does."""
-    spec = importlib.util.spec_from_file_location("packed_inference", model_dir / "code" / "inference.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up here
-    search_path = sys.path[:]
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.path[:] = search_path  # inference.py puts code/ first; it is deleted after the run
-    return module
+    """The serving hooks the artifact ships: its code/dogbreed is a copy of these package modules."""
+    from dogbreed.serving import hooks
+
+    return hooks
 
 
 class CoursePath:

@@ -24,20 +24,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a file: make `benchmarks` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import numpy as np
 import torch
+from torchvision import datasets, transforms
 from tqdm import tqdm
 
-from benchmarks.common import SummaryRow, base_parser, ensure_import_paths, write_results
-
-ensure_import_paths()
-from dogbreed.data import DogImages, index_split  # noqa: E402
-from dogbreed.preprocessing import IMAGENET_MEAN, IMAGENET_STD, Preprocessing  # noqa: E402
-from make_synthetic_dataset import generate  # noqa: E402  (tools/)
-from torchvision import datasets, transforms  # noqa: E402
+from benchmarks.common import SummaryRow, base_parser, write_results
+from dogbreed.data.dogimages import DogImages, index_split
+from dogbreed.data.synthetic import generate
+from dogbreed.preprocessing import IMAGENET_MEAN, IMAGENET_STD, Preprocessing
 
 NAME = "input_pipeline"
 

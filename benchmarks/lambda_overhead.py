@@ -14,7 +14,6 @@ Goal: warm p50 <= 5 ms for a typical upload (the 0.3 MP photo, about 110 KB).
 from __future__ import annotations
 
 import contextlib
-import importlib
 import io
 import json
 import os
@@ -24,9 +23,6 @@ import tempfile
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a file: make `benchmarks` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 import numpy as np
 from tqdm import tqdm
 
@@ -34,13 +30,12 @@ from benchmarks.common import (
     REPO_ROOT,
     SummaryRow,
     base_parser,
-    ensure_import_paths,
     photo_jpeg,
     write_results,
 )
+from dev.lambda_runtime import FUNCTION_DIR, import_lambda_handler
 
 NAME = "lambda_overhead"
-FUNCTION_DIR = REPO_ROOT / "functions" / "predict"
 COLD_PROBE = Path(__file__).resolve().parent / "lambda_cold_probe.py"
 DEFAULT_ZIP = REPO_ROOT / "build" / "predict_lambda.zip"
 WARM_GOAL_MS = 5.0
@@ -98,12 +93,8 @@ def _probe(command: list[str], env: dict) -> dict:
 # --- warm
 def load_handler():
     """The handler module, imported once under the function's environment, as a warm container holds it."""
-    ensure_import_paths()
     with _environment(FUNCTION_ENV):
-        import handler
-
-        handler = importlib.reload(handler)  # settings and client from FUNCTION_ENV, even if imported before
-    return handler
+        return import_lambda_handler()  # settings and client from FUNCTION_ENV
 
 
 @contextlib.contextmanager
@@ -122,7 +113,7 @@ def _environment(values: dict[str, str]):
 
 def request_events(megapixels: tuple[float, ...]) -> dict[str, dict]:
     """Every event shape the function accepts, for each photo size: {"0.3MP/http-v2-binary": event}."""
-    from local_endpoint.lambda_events import events_for
+    from dev.lambda_events import events_for
 
     events = {}
     for index, mp in enumerate(megapixels):
@@ -134,7 +125,7 @@ def request_events(megapixels: tuple[float, ...]) -> dict[str, dict]:
 def warm_requests(handler, events: dict[str, dict], rounds: int) -> dict[str, dict]:
     """Round-robin over all events `rounds` times; per event: total and botocore (endpoint_ms) times."""
     from benchmarks.lambda_stub import CannedEndpoint
-    from local_endpoint.lambda_events import FakeLambdaContext
+    from dev.lambda_events import FakeLambdaContext
 
     endpoint = CannedEndpoint(handler.RUNTIME)
     context = FakeLambdaContext()
@@ -167,10 +158,9 @@ def _call(handler, event: dict, context) -> tuple[float, float, dict]:
 
 # --- zip
 def zip_size(output: Path) -> dict:
-    ensure_import_paths()
     import zipfile
 
-    from build_lambda_zip import build_zip
+    from dogbreed.packing.lambda_zip import build_zip
 
     digest = build_zip(FUNCTION_DIR, output)
     with zipfile.ZipFile(output) as archive:

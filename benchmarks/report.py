@@ -10,9 +10,6 @@ import os
 import sys
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a file: make `benchmarks` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from benchmarks.common import DEFAULT_RESULTS_DIR, REPO_ROOT, base_parser
 
 DEFAULT_OUTPUT = REPO_ROOT / "docs" / "benchmarks.md"

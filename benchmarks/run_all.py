@@ -20,9 +20,6 @@ import sys
 import time
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a file: make `benchmarks` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from benchmarks import report
 from benchmarks.common import REPO_ROOT, SummaryRow, base_parser, write_results
 

@@ -24,17 +24,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a file: make `benchmarks` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
+import torch  # noqa: E402
 from tqdm import tqdm
 
-from benchmarks.common import SummaryRow, base_parser, ensure_import_paths, write_results
-
-ensure_import_paths()
-import torch  # noqa: E402
-import train  # noqa: E402  (training/)
-from make_synthetic_dataset import generate  # noqa: E402  (tools/)
+from benchmarks.common import SummaryRow, base_parser, write_results
+from dogbreed.data.synthetic import generate
+from dogbreed.training import train
 
 NAME = "tuning_cost"
 GOAL = 20.0
@@ -123,7 +118,7 @@ class ScanCost:
 def measure_scan_cost(data: Path) -> ScanCost:
     import hashlib
 
-    from dogbreed.data import SPLITS, index_split
+    from dogbreed.data.dogimages import SPLITS, index_split
 
     start = time.perf_counter()
     paths = [sample.path for split in SPLITS for sample in index_split(data / split)[0]]

@@ -3,4 +3,4 @@
 # locally and in CI. Options: see `scripts/security_gates.sh --help`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec .venv/bin/python security/gates.py "$@"
+exec .venv/bin/python -m security.gates "$@"

@@ -1,4 +1,6 @@
-"""The project's security gates, one command locally and in CI (scripts/security_gates.sh).
+"""The project's security gates, one command locally and in CI: `python -m security.gates`.
+
+scripts/security_gates.sh runs it with the project's venv.
 
 Stages, in order:
   policy-lint   policies/*.json templates: exact actions, no unconditioned Resource "*" or public principal
@@ -19,10 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a script: make `security` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from security import parliament_gate, policy_lint, terraform  # noqa: E402
+from dev import offline_terraform as terraform
+from security import parliament_gate, policy_lint
 
 STAGES = ("policy-lint", "checkov-hcl", "checkov-plan", "parliament")
 PLAN_STAGES = {"checkov-plan", "parliament"}

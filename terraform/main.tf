@@ -58,9 +58,11 @@ module "ec2_trainer" {
   kms_key_arn         = module.data_bucket.kms_key_arn
   kms_key_project_tag = module.data_bucket.kms_key_project_tag
   user_data_template  = "${local.repository_root}/ec2/user_data.sh.tftpl"
+  # train.py runs with training/ as sys.path[0], as on SageMaker, so the package travels next to it.
   code_dirs = {
-    training = "${local.repository_root}/training"
-    ec2      = "${local.repository_root}/ec2"
+    "training"          = "${local.repository_root}/training"
+    "training/dogbreed" = "${local.repository_root}/src/dogbreed"
+    "ec2"               = "${local.repository_root}/ec2"
   }
   data_s3_uri = "s3://${module.data_bucket.bucket_name}/${var.ec2_trainer.data_prefix}"
   train_args  = var.ec2_trainer.train_args

@@ -21,7 +21,7 @@ variable "name" {
 }
 
 variable "model_data_url" {
-  description = "S3 URI of the published model.tar.gz (terraform/model.auto.tfvars.json, written by training/launch.py publish). null: no endpoint and no prediction API yet."
+  description = "S3 URI of the published model.tar.gz (terraform/model.auto.tfvars.json, written by dogbreed-launch publish). null: no endpoint and no prediction API yet."
   type        = string
   default     = null
 

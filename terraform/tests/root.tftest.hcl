@@ -11,7 +11,7 @@ mock_provider "aws" {
   }
 }
 
-# The Lambda package is the real build/predict_lambda.zip (tools/build_lambda_zip.py), the root stack's default.
+# The Lambda package is the real build/predict_lambda.zip (dogbreed-build-lambda-zip), the root stack's default.
 
 run "without_a_published_model_there_is_no_endpoint_yet" {
   command = plan

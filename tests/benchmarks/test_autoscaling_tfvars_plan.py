@@ -1,7 +1,7 @@
 """The autoscaling target the capacity benchmark writes is what a plan of the root stack deploys.
 
-The stack is staged and planned offline with the infrastructure area's helper (security/terraform.py: provider
-mirror, its own moto server, a local backend), with the benchmark's own writer putting
+The stack is staged and planned offline with the infrastructure area's helper (dev/offline_terraform.py:
+provider mirror, its own moto server, a local backend), with the benchmark's own writer putting
 ``autoscaling.auto.tfvars.json`` into the staged ``terraform/`` folder, where Terraform auto-loads it.
 """
 
@@ -13,7 +13,7 @@ import shutil
 import pytest
 
 from benchmarks.endpoint_capacity import TFVARS_VARIABLE, invocations_target, write_tfvars
-from security import terraform
+from dev import offline_terraform as terraform
 
 pytestmark = [
     pytest.mark.slow,

@@ -110,12 +110,11 @@ def test_quick_runs_leave_the_repository_tfvars_alone_unless_asked():
 
 
 def test_the_packed_model_is_rebuilt_when_the_serving_code_changes(tmp_path, monkeypatch):
-    from dogbreed import artifact
+    from dogbreed.packing import artifact
 
     first = capacity.model_archive("mobilenet_v3_small", tmp_path)
-    changed = tmp_path / "inference.py"
-    changed.write_text(artifact.CODE_FILES["code/inference.py"].read_text() + "\n# changed\n")
-    monkeypatch.setitem(artifact.CODE_FILES, "code/inference.py", changed)
+    changed = artifact.ENTRY_MODULE + b"\n# changed\n"
+    monkeypatch.setattr(artifact, "ENTRY_MODULE", changed)
     second = capacity.model_archive("mobilenet_v3_small", tmp_path)
 
     assert second.is_file() and first != second

@@ -10,7 +10,7 @@ from results_contract import assert_png, load_results
 from benchmarks import lambda_overhead
 from benchmarks.common import photo_jpeg
 from benchmarks.lambda_stub import CANNED_PREDICTIONS, CannedEndpoint
-from local_endpoint.lambda_events import FakeLambdaContext, events_for
+from dev.lambda_events import FakeLambdaContext, events_for
 
 
 @pytest.mark.slow

@@ -7,11 +7,11 @@ import subprocess
 
 import pytest
 
-from security import terraform
+from dev import offline_terraform as terraform
 
 REPO_ROOT = terraform.REPO_ROOT
 TERRAFORM_DIR = REPO_ROOT / "terraform"
-GATES = [str(REPO_ROOT / ".venv" / "bin" / "python"), str(REPO_ROOT / "security" / "gates.py")]
+GATES = [str(REPO_ROOT / ".venv" / "bin" / "python"), "-m", "security.gates"]
 
 
 @pytest.fixture(scope="session")

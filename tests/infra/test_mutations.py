@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from security.terraform import REPO_ROOT
+from dev.offline_terraform import REPO_ROOT
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
-SHARED_PARTS = ("training", "ec2", "tools", "functions", "build")
+SHARED_PARTS = ("training", "src", "ec2", "functions", "build")
 
 
 @pytest.fixture

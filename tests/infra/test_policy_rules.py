@@ -7,9 +7,9 @@ import re
 
 import pytest
 
+from dev.offline_terraform import REPO_ROOT
 from security.checkov_checks.policy_rules import parse_policy, policy_violations
 from security.policy_lint import lint_templates, load_template
-from security.terraform import REPO_ROOT
 
 
 def allow(**statement) -> dict:

@@ -7,7 +7,7 @@ import importlib.util
 
 import pytest
 
-from security.terraform import REPO_ROOT
+from dev.offline_terraform import REPO_ROOT
 
 SCRIPT = REPO_ROOT / "terraform" / "modules" / "notebook" / "stop_when_idle.py"
 NOW = datetime.datetime(2026, 1, 1, 12, 0, tzinfo=datetime.UTC)

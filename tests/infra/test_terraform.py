@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from security import terraform
+from dev import offline_terraform as terraform
 
 TERRAFORM_DIR = terraform.REPO_ROOT / "terraform"
 
@@ -57,8 +57,8 @@ def test_every_root_module_and_example_initialises_and_validates(tf_env, tmp_pat
 @pytest.fixture
 def lambda_zip():
     """build/predict_lambda.zip from the prediction API's own builder, as CI builds it for terraform test."""
-    builder = terraform.REPO_ROOT / "tools" / "build_lambda_zip.py"
-    subprocess.run([sys.executable, str(builder)], cwd=terraform.REPO_ROOT, check=True, timeout=120)
+    command = [sys.executable, "-m", "dogbreed.packing.lambda_zip"]
+    subprocess.run(command, cwd=terraform.REPO_ROOT, check=True, timeout=120)
 
 
 @pytest.mark.timeout(600)

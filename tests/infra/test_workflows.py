@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from security.terraform import REPO_ROOT
+from dev.offline_terraform import REPO_ROOT
 
 WORKFLOWS = sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))
 BIN = Path(sys.executable).parent

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import launch
+from dogbreed.orchestration import launch
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"

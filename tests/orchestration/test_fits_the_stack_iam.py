@@ -12,9 +12,10 @@ import json
 import re
 
 import botocore.client
-import launch
 import pytest
 from orchestration_support import BUCKET, REGION, REPO_ROOT, run_cli, settings
+
+from dogbreed.orchestration import launch
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 import re
 
-import launch
 import pytest
 from orchestration_support import REPO_ROOT
+
+from dogbreed.orchestration import launch
 
 PRICES = REPO_ROOT / "docs" / "instance_prices.csv"
 DOC = REPO_ROOT / "docs" / "orchestration.md"

@@ -10,11 +10,12 @@ import sys
 from types import SimpleNamespace
 
 import botocore.session
-import launch
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 from orchestration_support import BUCKET, REGION, REPO_ROOT, TRAINING_ROLE
+
+from dogbreed.orchestration import launch
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -83,7 +84,7 @@ def test_missing_value_is_one_line_naming_flag_and_output(capsys, tmp_path, miss
 
     assert flag in line
     assert missing_output in line
-    assert line.startswith("launch.py train: error:")
+    assert line.startswith("dogbreed-launch train: error:")
 
 
 def test_without_any_source_the_error_says_where_to_look(capsys, tmp_path):
@@ -228,13 +229,13 @@ def test_source_tarball_is_reproducible_and_holds_only_training_code():
     with tarfile.open(fileobj=io.BytesIO(first)) as tar:
         names = tar.getnames()
     assert "train.py" in names
-    assert "dogbreed/metrics.py" in names
-    assert not [n for n in names if n.startswith("notebooks") or n == "launch.py" or "__pycache__" in n]
+    assert "dogbreed/training/metrics.py" in names
+    assert not [n for n in names if "notebooks" in n or "orchestration" in n or "__pycache__" in n]
 
 
 def test_help_runs_as_a_script():
     result = subprocess.run(
-        [sys.executable, "training/launch.py", "train", "--help"],
+        [sys.executable, "-m", "dogbreed.orchestration.launch", "train", "--help"],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
-import launch
 import pytest
-from dogbreed.metrics import METRIC_DEFINITIONS, OBJECTIVE_METRIC, OBJECTIVE_TYPE
 from orchestration_support import BUCKET, run_cli, settings
-from train import get_args_parser
+
+from dogbreed.orchestration import launch
+from dogbreed.training.metrics import METRIC_DEFINITIONS, OBJECTIVE_METRIC, OBJECTIVE_TYPE
+from dogbreed.training.train import get_args_parser
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -127,8 +128,8 @@ def test_distributed_job_runs_train_py_under_torchrun(capsys, terraform_outputs,
     assert "torchrun_driver.py" in read_s3(s3, f"{drivers}/sm_train.sh")
     assert json.loads(read_s3(s3, f"{drivers}/sourcecode.json"))["entry_script"] == "train.py"
     code = keys_under(s3, channel(job, "code"))
-    assert {"train.py", "dogbreed/metrics.py", "inference.py"} <= code
-    assert not {k for k in code if k.startswith("notebooks/") or k == "launch.py" or "__pycache__" in k}
+    assert {"train.py", "dogbreed/training/metrics.py", "dogbreed/serving/hooks.py"} <= code
+    assert not {k for k in code if "notebooks/" in k or "orchestration/" in k or "__pycache__" in k}
     assert job["HyperParameters"] == {"learning-rate": "0.001", "batch-size": "64"}
     get_args_parser().parse_args(launch.to_cli_args(job["HyperParameters"]))
 

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 def tiny_dog_images(tmp_path):
     root = tmp_path / "dogImages"
     subprocess.run(
-        [sys.executable, "tools/make_synthetic_dataset.py", "--output", str(root), "--classes", "2",
+        [sys.executable, "-m", "dogbreed.data.synthetic", "--output", str(root), "--classes", "2",
          "--train", "2", "--valid", "1", "--test", "1"],
         cwd=REPO_ROOT, check=True, capture_output=True, timeout=120,
     )  # fmt: skip
@@ -79,4 +79,4 @@ def test_notebook_runs_top_to_bottom(
     assert "image/png" in outputs_of(results_cell)  # the plot
     assert (tmp_path / "tuning_results.png").stat().st_size > 0
     assert "terraform -chdir=" in outputs_of(notebook.cells[-2])
-    assert "launch.py predict" in outputs_of(notebook.cells[-1])
+    assert "dogbreed-launch predict" in outputs_of(notebook.cells[-1])

@@ -1,7 +1,7 @@
 """`publish` writes what the root stack consumes: a terraform plan of the stack deploys the published model.
 
-The stack is staged and planned offline with the infrastructure area's helper (security/terraform.py: provider
-mirror, its own moto server, a local backend); the launcher runs against this suite's moto server.
+The stack is staged and planned offline with the infrastructure area's helper (dev/offline_terraform.py:
+provider mirror, its own moto server, a local backend); the launcher runs against this suite's moto server.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import json
 import shutil
 
 import boto3
-import launch
 import pytest
 from orchestration_support import REPO_ROOT, TRAINING_ROLE, run_cli
 
-from security import terraform
+from dev import offline_terraform as terraform
+from dogbreed.orchestration import launch
 
 pytestmark = [
     pytest.mark.slow,

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from local_endpoint import LocalEndpoint
+from dogbreed.local_endpoint import LocalEndpoint
 from tests.predict.helpers import (
     ENDPOINT_NAME,
     FIXTURE_MODEL_DIR,
-    REPO_ROOT,
     FakeLambdaContext,
     TrainedModel,
     pack_model,
@@ -85,7 +84,8 @@ def trained_model(tmp_path_factory) -> TrainedModel:
     subprocess.run(
         [
             sys.executable,
-            str(REPO_ROOT / "tools" / "make_synthetic_dataset.py"),
+            "-m",
+            "dogbreed.data.synthetic",
             "--output",
             str(data),
             "--classes",
@@ -104,7 +104,8 @@ def trained_model(tmp_path_factory) -> TrainedModel:
     subprocess.run(
         [
             sys.executable,
-            str(REPO_ROOT / "training" / "train.py"),
+            "-m",
+            "dogbreed.training.train",
             "--data-dir",
             str(data),
             "--model-dir",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from local_endpoint.lambda_events import (  # noqa: F401 - re-exported to the tests
+from dev.lambda_events import (  # noqa: F401 - re-exported to the tests
     FakeLambdaContext,
     b64,
     events_for,

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from dogbreed.packing.lambda_zip import build_zip
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT / "tools"))
-from build_lambda_zip import build_zip  # noqa: E402
 
 SOURCE = REPO_ROOT / "functions" / "predict"
 
@@ -30,12 +30,12 @@ def test_two_builds_are_byte_identical(tmp_path):
     first = tmp_path / "a" / "predict_lambda.zip"
     second = tmp_path / "b" / "predict_lambda.zip"
     subprocess.run(
-        [sys.executable, str(REPO_ROOT / "tools" / "build_lambda_zip.py"), "--output", str(first)],
+        [sys.executable, "-m", "dogbreed.packing.lambda_zip", "--output", str(first)],
         check=True,
         capture_output=True,
     )
     subprocess.run(
-        [sys.executable, str(REPO_ROOT / "tools" / "build_lambda_zip.py"), "--output", str(second)],
+        [sys.executable, "-m", "dogbreed.packing.lambda_zip", "--output", str(second)],
         check=True,
         capture_output=True,
     )

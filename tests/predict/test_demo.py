@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from dev.demo import dogimages_slice
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -18,7 +20,8 @@ def test_demo_runs_every_event_form_end_to_end(tmp_path):
     result = subprocess.run(
         [
             sys.executable,
-            str(REPO_ROOT / "tools" / "demo.py"),
+            "-m",
+            "dev.demo",
             "--workdir",
             str(workdir),
             "--classes",
@@ -61,7 +64,8 @@ def test_a_real_dogimages_folder_is_sliced_per_breed_by_links(tmp_path):
     subprocess.run(
         [
             sys.executable,
-            str(REPO_ROOT / "tools" / "make_synthetic_dataset.py"),
+            "-m",
+            "dogbreed.data.synthetic",
             "--output",
             str(source),
             "--classes",
@@ -77,9 +81,6 @@ def test_a_real_dogimages_folder_is_sliced_per_breed_by_links(tmp_path):
         capture_output=True,
         timeout=120,
     )
-    sys.path.insert(0, str(REPO_ROOT / "tools"))
-    from demo import dogimages_slice
-
     sliced = dogimages_slice(source, tmp_path / "slice", per_class=3)
     for split, per_breed in {"train": 3, "valid": 1, "test": 1}.items():
         breeds = sorted(p.name for p in (sliced / split).iterdir())
@@ -91,8 +92,5 @@ def test_a_real_dogimages_folder_is_sliced_per_breed_by_links(tmp_path):
 
 def test_a_folder_without_the_dogimages_layout_is_refused(tmp_path):
     (tmp_path / "train").mkdir()
-    sys.path.insert(0, str(REPO_ROOT / "tools"))
-    from demo import dogimages_slice
-
     with pytest.raises(SystemExit, match="no breed folders"):
         dogimages_slice(tmp_path, tmp_path / "slice", per_class=3)

@@ -9,8 +9,8 @@ import time
 import boto3
 import pytest
 
-from local_endpoint import LocalEndpoint
-from local_endpoint.image_host import LocalImageHost
+from dev.image_host import LocalImageHost
+from dogbreed.local_endpoint import LocalEndpoint
 from tests.predict.helpers import ENDPOINT_NAME, b64, decode, events_for, image_bytes
 
 pytestmark = pytest.mark.slow

@@ -18,8 +18,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from local_endpoint import LocalEndpoint
-from local_endpoint.container import InferenceContext, extract_model
+from dogbreed.local_endpoint import LocalEndpoint
+from dogbreed.local_endpoint.container import InferenceContext, extract_model
 from tests.predict.helpers import ENDPOINT_NAME, FIXTURE_CLASSES, b64, image_bytes, pack_model
 
 
@@ -259,7 +259,7 @@ def test_cli_serves_until_terminated(fixture_model_archive, tmp_path):
         [
             sys.executable,
             "-m",
-            "local_endpoint",
+            "dogbreed.local_endpoint.cli",
             "--model",
             str(fixture_model_archive),
             "--endpoint-name",
@@ -291,7 +291,7 @@ def test_cli_reports_a_missing_archive_in_one_line(tmp_path):
         [
             sys.executable,
             "-m",
-            "local_endpoint",
+            "dogbreed.local_endpoint.cli",
             "--model",
             str(tmp_path / "none.tar.gz"),
             "--endpoint-name",

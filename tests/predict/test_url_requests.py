@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from local_endpoint.image_host import LocalImageHost
+from dev.image_host import LocalImageHost
 from tests.predict.helpers import (
     ENDPOINT_NAME,
     FIXTURE_CLASSES,

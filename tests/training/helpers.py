@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.make_synthetic_dataset import generate
+from dogbreed.data.synthetic import generate
 
 REPO = Path(__file__).resolve().parents[2]
 TRAIN_SCRIPT = REPO / "training" / "train.py"

@@ -10,15 +10,15 @@ import shutil
 import tarfile
 from pathlib import Path
 
-import pack_model
 import pytest
 import torch
-import train
-from dogbreed.artifact import pack_model_artifact
-from dogbreed.engine import EpochResult
-from dogbreed.metrics import METRIC_DEFINITIONS, OBJECTIVE_METRIC, format_line, parse_metrics
-from dogbreed.trainer import TrainingState
 
+from dogbreed.packing import cli as pack_model
+from dogbreed.packing.artifact import pack_model_artifact
+from dogbreed.training import train
+from dogbreed.training.engine import EpochResult
+from dogbreed.training.metrics import METRIC_DEFINITIONS, OBJECTIVE_METRIC, format_line, parse_metrics
+from dogbreed.training.trainer import TrainingState
 from tests.training.helpers import FAST_FLAGS
 
 HYPERPARAMETERS = [

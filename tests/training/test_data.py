@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from dogbreed.data import DataError, DogImages, collate_skipping, discover_classes, index_split
-from dogbreed.preprocessing import Preprocessing, to_upright_rgb
 from PIL import Image
 
+from dogbreed.data.dogimages import DataError, DogImages, collate_skipping, discover_classes, index_split
+from dogbreed.preprocessing import Preprocessing, to_upright_rgb
 from tests.training.helpers import make_dataset
 
 

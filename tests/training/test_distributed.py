@@ -8,13 +8,14 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from dogbreed.data import collate_skipping
-from dogbreed.distributed import DistributedContext, ShardSampler
-from dogbreed.engine import Precision, evaluate, train_one_epoch
-from dogbreed.model import Classifier
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
+
+from dogbreed.data.dogimages import collate_skipping
+from dogbreed.model import Classifier
+from dogbreed.training.distributed import DistributedContext, ShardSampler
+from dogbreed.training.engine import Precision, evaluate, train_one_epoch
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # a hung process group must not hang CI
 WORLD_SIZE = 2

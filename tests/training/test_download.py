@@ -1,4 +1,4 @@
-"""tools/download_dogimages.py against a local HTTP server (with and without Range support) and moto S3."""
+"""dogbreed-download-data against a local HTTP server (with and without Range support) and moto S3."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from dogbreed.data import download as tool
 from tests.training.helpers import make_dataset
-from tools import download_dogimages as tool
 
 
 def zip_dataset(tmp_path: Path) -> bytes:

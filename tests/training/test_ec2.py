@@ -172,9 +172,10 @@ def test_bootstrap_trains_uploads_and_shuts_down_for_real(tmp_path):
     for tool in bin_dir.iterdir():
         tool.chmod(0o755)
     (work_dir / "code").mkdir(parents=True)
-    for folder in ("training", "ec2"):
+    # What the root stack uploads to s3://<bucket>/code/ (terraform/main.tf, module.ec2_trainer.code_dirs).
+    for source, folder in (("training", "training"), ("src/dogbreed", "training/dogbreed"), ("ec2", "ec2")):
         shutil.copytree(
-            REPO / folder, work_dir / "code" / folder, ignore=shutil.ignore_patterns("__pycache__")
+            REPO / source, work_dir / "code" / folder, ignore=shutil.ignore_patterns("__pycache__")
         )
     env = quiet_env(
         PATH=f"{bin_dir}:{Path(sys.executable).parent}:{os.environ['PATH']}",

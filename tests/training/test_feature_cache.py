@@ -10,19 +10,18 @@ from pathlib import Path
 
 import pytest
 import torch
-import train
-from dogbreed import feature_cache
-from dogbreed.data import DogImages, collate_skipping, index_split
-from dogbreed.distributed import DistributedContext
-from dogbreed.engine import Precision, evaluate, train_one_epoch
-from dogbreed.model import build_model, parameter_groups
-from dogbreed.preprocessing import Preprocessing
 from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler
 
+from dogbreed.data.dogimages import DogImages, collate_skipping, index_split
+from dogbreed.data.synthetic import generate
+from dogbreed.model import build_model, parameter_groups
+from dogbreed.preprocessing import Preprocessing
+from dogbreed.training import feature_cache, train
+from dogbreed.training.distributed import DistributedContext
+from dogbreed.training.engine import Precision, evaluate, train_one_epoch
 from tests.training.helpers import run_dir_flags
-from tools.make_synthetic_dataset import generate
 
 CROP = 32
 BATCH = 4

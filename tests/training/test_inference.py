@@ -14,11 +14,11 @@ import sys
 import tarfile
 from pathlib import Path
 
-import inference  # training/inference.py, bound at collection: a test endpoint may later own the name
 import pytest
 from PIL import Image
 
-from tests.training.helpers import CLASSES, REPO, quiet_env, run_in_own_group
+from dogbreed.serving import hooks as inference
+from tests.training.helpers import CLASSES, quiet_env, run_in_own_group
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # a hung process group must not hang CI
 SERVER = Path(__file__).with_name("serve_requests.py")
@@ -170,9 +170,7 @@ def test_inference_module_imports_without_the_toolkit(monkeypatch):
     monkeypatch.setitem(
         sys.modules, "sagemaker_inference", None
     )  # makes `import sagemaker_inference...` fail
-    spec = importlib.util.spec_from_file_location(
-        "inference_without_toolkit", REPO / "training" / "inference.py"
-    )
+    spec = importlib.util.spec_from_file_location("inference_without_toolkit", inference.__file__)
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, spec.name, module)
     spec.loader.exec_module(module)

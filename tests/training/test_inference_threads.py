@@ -1,11 +1,12 @@
-"""inference.py's thread choice: INFERENCE_THREADS wins, else the CPUs divided among the serving workers."""
+"""The hooks' thread choice: INFERENCE_THREADS wins, else the CPUs divided among the serving workers."""
 
 from __future__ import annotations
 
 import os
 
-import inference
 import pytest
+
+from dogbreed.serving import hooks as inference
 
 CPUS = len(os.sched_getaffinity(0))
 

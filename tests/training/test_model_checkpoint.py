@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 import torch
-from dogbreed import checkpoint
-from dogbreed.data import collate_skipping
-from dogbreed.distributed import DistributedContext
-from dogbreed.engine import Precision, train_one_epoch
-from dogbreed.model import Classifier, build_model, parameter_groups, split_off_head
 from torch import nn
+
+from dogbreed.data.dogimages import collate_skipping
+from dogbreed.model import Classifier, build_model, parameter_groups, split_off_head
+from dogbreed.training import checkpoint
+from dogbreed.training.distributed import DistributedContext
+from dogbreed.training.engine import Precision, train_one_epoch
 
 
 @pytest.mark.parametrize(("arch", "features"), [("resnet18", 512), ("mobilenet_v3_small", 1024)])
@@ -91,8 +92,9 @@ def test_rng_states_round_trip():
 
 
 def test_progress_is_a_bar_on_a_terminal_and_log_lines_otherwise(monkeypatch, caplog):
-    from dogbreed import engine
     from tqdm import tqdm
+
+    from dogbreed.training import engine
 
     batches = [collate_skipping([(torch.randn(3, 8, 8), 0, ""), (torch.randn(3, 8, 8), 1, "")])] * 3
     monkeypatch.setattr(engine.sys.stderr, "isatty", lambda: True)
@@ -104,7 +106,7 @@ def test_progress_is_a_bar_on_a_terminal_and_log_lines_otherwise(monkeypatch, ca
     assert engine._progress(batches, "train", DistributedContext()) is batches
     model = tiny_model()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-    with caplog.at_level("INFO", logger="dogbreed.engine"):
+    with caplog.at_level("INFO", logger="dogbreed.training.engine"):
         train_one_epoch(
             model,
             batches,

@@ -9,8 +9,8 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from dogbreed.metrics import parse_metrics
 
+from dogbreed.training.metrics import parse_metrics
 from tests.training.helpers import (
     CLASSES,
     REPO,
@@ -29,6 +29,8 @@ ARTIFACT_MEMBERS = {
     "code/dogbreed/__init__.py",
     "code/dogbreed/model.py",
     "code/dogbreed/preprocessing.py",
+    "code/dogbreed/serving/__init__.py",
+    "code/dogbreed/serving/hooks.py",
 }
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -94,7 +94,7 @@ variable "user_data_template" {
 }
 
 variable "code_dirs" {
-  description = "Local directories uploaded to s3://<bucket>/code/<key>/ (the repository's training/ and ec2/)."
+  description = "Local directories uploaded to s3://<bucket>/code/<key>/ (the repository's training/, src/dogbreed as training/dogbreed, and ec2/)."
   type        = map(string)
   default     = {}
 }

@@ -9,7 +9,7 @@ variable "name" {
 }
 
 variable "model_data_url" {
-  description = "S3 URI of model.tar.gz inside the project bucket (written by training/launch.py publish)."
+  description = "S3 URI of model.tar.gz inside the project bucket (written by dogbreed-launch publish)."
   type        = string
 
   validation {

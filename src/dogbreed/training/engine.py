@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from dogbreed.distributed import DistributedContext, all_reduce_sum
+from dogbreed.training.distributed import DistributedContext, all_reduce_sum
 
 log = logging.getLogger(__name__)
 LOG_EVERY_STEPS = 50

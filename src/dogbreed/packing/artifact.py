@@ -2,8 +2,8 @@
 
     model.pt               state_dict of dogbreed.model.Classifier
     model_meta.json        arch, num_classes, class_names, preprocessing
-    code/inference.py      the serving hooks
-    code/dogbreed/...      the modules inference.py imports (model, preprocessing)
+    code/inference.py      the module the container imports: it re-exports dogbreed.serving.hooks
+    code/dogbreed/...      exactly the package modules the hooks import (SERVING_MODULES)
 
 The archive is byte-identical for identical inputs (sorted entries, fixed owners and timestamps).
 """
@@ -18,17 +18,33 @@ from pathlib import Path
 
 import torch
 
-from dogbreed import checkpoint
-from dogbreed.fileio import atomic_write
+import dogbreed
+from dogbreed.training import checkpoint
+from dogbreed.utils.fileio import atomic_write
 
-TRAINING_DIR = Path(__file__).resolve().parent.parent
-CODE_FILES = {
-    "code/inference.py": TRAINING_DIR / "inference.py",
-    "code/dogbreed/__init__.py": TRAINING_DIR / "dogbreed" / "__init__.py",
-    "code/dogbreed/model.py": TRAINING_DIR / "dogbreed" / "model.py",
-    "code/dogbreed/preprocessing.py": TRAINING_DIR / "dogbreed" / "preprocessing.py",
-}
+PACKAGE_DIR = Path(dogbreed.__file__).resolve().parent
+# What dogbreed.serving.hooks imports, and nothing more: the container has torch, torchvision and Pillow only.
+SERVING_MODULES = (
+    "__init__.py",
+    "model.py",
+    "preprocessing.py",
+    "serving/__init__.py",
+    "serving/hooks.py",
+)
+# The container imports the module named by SAGEMAKER_PROGRAM, `inference` by default, from code/.
+ENTRY_MODULE = (
+    b'"""SageMaker inference entry point: the hooks live in dogbreed.serving.hooks (code/dogbreed/)."""\n\n'
+    b"from dogbreed.serving.hooks import input_fn, model_fn, output_fn, predict_fn  # noqa: F401\n"
+)
 META_FORMAT_VERSION = 1
+
+
+def code_members() -> dict[str, bytes]:
+    """The archive's code/ entries: the entry module and the package modules it needs."""
+    members = {"code/inference.py": ENTRY_MODULE}
+    for module in SERVING_MODULES:
+        members[f"code/dogbreed/{module}"] = (PACKAGE_DIR / module).read_bytes()
+    return members
 
 
 def model_meta(arch: str, class_names: list[str], preprocessing: dict) -> dict:
@@ -48,7 +64,7 @@ def pack_model_artifact(state_dict: dict[str, torch.Tensor], meta: dict, output:
     members = {
         "model.pt": weights.getvalue(),
         "model_meta.json": (json.dumps(meta, indent=2) + "\n").encode(),
-        **{name: source.read_bytes() for name, source in CODE_FILES.items()},
+        **code_members(),
     }
     with atomic_write(output) as file:
         _write_tar_gz(members, file)

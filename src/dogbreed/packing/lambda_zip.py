@@ -5,7 +5,7 @@ plans show no perpetual diff. Every entry gets the same timestamp (1980-01-01, t
 (0644), entries are sorted, and they are stored uncompressed so the bytes do not depend on the machine's
 zlib version.
 
-    python tools/build_lambda_zip.py [--source functions/predict] [--output build/predict_lambda.zip]
+    dogbreed-build-lambda-zip [--source functions/predict] [--output build/predict_lambda.zip]
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from dogbreed.utils.repo import BUILD_DIR, REPO_ROOT
+
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o100644  # regular file, rw-r--r--
 EXCLUDED_PARTS = {"__pycache__", ".pytest_cache"}
@@ -34,9 +35,7 @@ def get_args_parser() -> argparse.ArgumentParser:
         default=REPO_ROOT / "functions" / "predict",
         help="folder whose files become the zip's root",
     )
-    parser.add_argument(
-        "--output", type=Path, default=REPO_ROOT / "build" / "predict_lambda.zip", help="zip to write"
-    )
+    parser.add_argument("--output", type=Path, default=BUILD_DIR / "predict_lambda.zip", help="zip to write")
     return parser
 
 
@@ -67,7 +66,8 @@ def build_zip(source: Path, output: Path) -> str:
     return base64.b64encode(hashlib.sha256(output.read_bytes()).digest()).decode()
 
 
-def main(args: argparse.Namespace) -> int:
+def main(args: argparse.Namespace | None = None) -> int:
+    args = args if args is not None else get_args_parser().parse_args()
     try:
         digest = build_zip(args.source, args.output)
     except FileNotFoundError as error:
@@ -78,4 +78,4 @@ def main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(get_args_parser().parse_args()))
+    sys.exit(main())

@@ -7,8 +7,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from local_endpoint.container import ModelContainer, extract_model
-from local_endpoint.server import EndpointServer
+from dogbreed.local_endpoint.container import ModelContainer, extract_model
+from dogbreed.local_endpoint.server import EndpointServer
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 

@@ -1,6 +1,6 @@
 """Pack a training checkpoint into a servable model.tar.gz.
 
-python training/pack_model.py --checkpoint runs/checkpoints/best.pt --output runs/model/model.tar.gz
+dogbreed-pack --checkpoint runs/checkpoints/best.pt --output runs/model/model.tar.gz
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from dogbreed.artifact import pack_from_checkpoint
+from dogbreed.packing.artifact import pack_from_checkpoint
 
 
 def get_args_parser() -> argparse.ArgumentParser:
@@ -28,7 +28,8 @@ def get_args_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(args: argparse.Namespace) -> int:
+def main(args: argparse.Namespace | None = None) -> int:
+    args = args if args is not None else get_args_parser().parse_args()
     if not args.checkpoint.is_file():
         print(f"error: checkpoint {args.checkpoint} does not exist", file=sys.stderr)
         return 2
@@ -42,4 +43,4 @@ def main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(get_args_parser().parse_args()))
+    sys.exit(main())

@@ -12,19 +12,19 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 
-from dogbreed import checkpoint
-from dogbreed.artifact import pack_model_artifact
-from dogbreed.data import warn_skipped
-from dogbreed.distributed import (
+from dogbreed.data.dogimages import warn_skipped
+from dogbreed.packing.artifact import pack_model_artifact
+from dogbreed.training import checkpoint
+from dogbreed.training.distributed import (
     DistributedContext,
     all_gather_lists,
     barrier,
     broadcast_flag,
     broadcast_model_state,
 )
-from dogbreed.engine import EpochResult, Precision, evaluate, train_one_epoch
-from dogbreed.metrics import format_line, write_metrics_json
-from dogbreed.plots import plot_training_curves
+from dogbreed.training.engine import EpochResult, Precision, evaluate, train_one_epoch
+from dogbreed.training.metrics import format_line, write_metrics_json
+from dogbreed.training.plots import plot_training_curves
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Download the dogImages dataset (133 breeds, ~1 GB zip), extract it and optionally sync it to S3.
 
-    python tools/download_dogimages.py --output data
-    python tools/download_dogimages.py --output data --s3-uri s3://BUCKET/data/dogImages/ [--kms-key-id ARN]
+    dogbreed-download-data --output data
+    dogbreed-download-data --output data --s3-uri s3://BUCKET/data/dogImages/ [--kms-key-id ARN]
 
 The download streams to `<output>/dogImages.zip.part` with a progress bar and resumes from there with an
 HTTP Range request when interrupted; the finished archive is checked (every member's CRC) before extraction,
@@ -21,8 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
-from dogbreed.data import DataError, discover_classes  # noqa: E402
+from dogbreed.data.dogimages import DataError, discover_classes
 
 DOGIMAGES_URL = "https://s3-us-west-1.amazonaws.com/udacity-aind/dog-project/dogImages.zip"
 CHUNK_BYTES = 1024 * 1024
@@ -160,7 +159,8 @@ def get_args_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(args: argparse.Namespace) -> int:
+def main(args: argparse.Namespace | None = None) -> int:
+    args = args if args is not None else get_args_parser().parse_args()
     try:
         if args.s3_uri:
             _split_s3_uri(args.s3_uri)  # fail before a 1 GB download, not after
@@ -190,4 +190,4 @@ def upload_dataset(data_dir: Path, s3_uri: str, kms_key_id: str | None) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main(get_args_parser().parse_args()))
+    sys.exit(main())

@@ -1,6 +1,6 @@
 """Launch the dog-breed training on SageMaker with the SageMaker Python SDK v3.
 
-Subcommands (``python training/launch.py <command> --help`` for every flag):
+Subcommands (``dogbreed-launch <command> --help`` for every flag):
 
   upload-data  copy a local dogImages folder ({train,valid,test}/NNN.Breed/*.jpg) to S3
   tune         hyperparameter tuning job: learning rate (log scale), batch size, optionally freeze-backbone
@@ -15,9 +15,9 @@ Region, bucket, roles and KMS key come from flags or from ``terraform output -js
 (outputs ``region``, ``data_bucket_name``, ``training_role_arn``, ``kms_key_arn``); nothing is hard-coded.
 ``--dry-run`` prints the request that would be handed to SageMaker and sends nothing.
 
-The tuner's objective and metric regexes are imported from ``dogbreed.metrics`` (the training code's single
-definition), and every hyperparameter is checked with ``train.py``'s own argument parser before a job is
-created.
+The tuner's objective and metric regexes are imported from ``dogbreed.training.metrics`` (the training
+code's single definition), and every hyperparameter is checked with ``train.py``'s own argument parser
+before a job is created.
 """
 
 from __future__ import annotations
@@ -26,10 +26,7 @@ import argparse
 import base64
 import contextlib
 import datetime
-import fnmatch
-import gzip
 import hashlib
-import importlib
 import io
 import json
 import logging
@@ -37,17 +34,18 @@ import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SOURCE_DIR = Path(__file__).resolve().parent
-REPO_ROOT = SOURCE_DIR.parent
-ENTRY_POINT = "train.py"
-DEFAULT_TERRAFORM_DIR = REPO_ROOT / "terraform"
+from dogbreed.orchestration.source import ENTRY_POINT, source_tarball, staged_source_dir
+from dogbreed.training import metrics as training_metrics
+from dogbreed.utils.repo import TERRAFORM_DIR
+
+DEFAULT_TERRAFORM_DIR = TERRAFORM_DIR
+STAGED_SOURCE = "<train.py and the dogbreed package, staged when the job is created>"
 DEFAULT_TFVARS_PATH = DEFAULT_TERRAFORM_DIR / "model.auto.tfvars.json"
 TFVARS_VARIABLE = "model_data_url"
 
@@ -67,17 +65,6 @@ DEFAULT_JOB_PREFIX = "dogbreed"
 STAGING_PREFIX = "code"
 CHECKPOINT_PREFIX = "checkpoints"
 MODEL_PREFIX = "models"
-UPLOAD_IGNORE_PATTERNS = [
-    ".env",
-    ".git",
-    "__pycache__",
-    ".DS_Store",
-    ".cache",
-    ".ipynb_checkpoints",
-    "notebooks",
-    "*.ipynb",
-    "launch.py",
-]
 
 log = logging.getLogger("launch")
 
@@ -245,7 +232,8 @@ def to_cli_args(hyperparameters: Mapping[str, str]) -> list[str]:
 
 def check_accepted_by_train_script(hyperparameters: Mapping[str, str]) -> None:
     """Parse and validate the hyperparameters as train.py will; whatever it rejects is a LauncherError."""
-    train_script = _import_from_source("train")
+    from dogbreed.training import train as train_script  # imports torch: only when a job is checked
+
     stderr = io.StringIO()
     try:
         parser = train_script.get_args_parser()
@@ -260,16 +248,6 @@ def check_accepted_by_train_script(hyperparameters: Mapping[str, str]) -> None:
         raise LauncherError(f"train.py does not accept {dict(hyperparameters)}: {e}") from e
 
 
-def _import_from_source(module: str):
-    """Import from training/ the way train.py imports on SageMaker (training/ is its sys.path[0])."""
-    if str(SOURCE_DIR) not in sys.path:
-        sys.path.insert(0, str(SOURCE_DIR))
-    try:
-        return importlib.import_module(module)
-    except ImportError as e:
-        raise LauncherError(f"cannot import {module} from {SOURCE_DIR}: {e}") from e
-
-
 @dataclass(frozen=True)
 class Objective:
     name: str
@@ -279,9 +257,10 @@ class Objective:
 
 def objective() -> Objective:
     """The tuner objective and metric regexes, from the training code (the only place they are written)."""
-    metrics = _import_from_source("dogbreed.metrics")
     return Objective(
-        metrics.OBJECTIVE_METRIC, metrics.OBJECTIVE_TYPE, [dict(d) for d in metrics.METRIC_DEFINITIONS]
+        training_metrics.OBJECTIVE_METRIC,
+        training_metrics.OBJECTIVE_TYPE,
+        [dict(d) for d in training_metrics.METRIC_DEFINITIONS],
     )
 
 
@@ -411,26 +390,6 @@ def resolve_image_uri(spec: JobSpec, region: str) -> str:
 # --------------------------------------------------------------------------- the SDK objects
 
 
-def source_tarball() -> bytes:
-    """training/ minus notebooks and caches as a reproducible sourcedir.tar.gz (same files, same bytes)."""
-    buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as gz, tarfile.open(fileobj=gz, mode="w") as tar:
-        for path in _source_files():
-            info = tar.gettarinfo(str(path), arcname=path.relative_to(SOURCE_DIR).as_posix())
-            info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
-            with path.open("rb") as f:
-                tar.addfile(info, f)
-    return buffer.getvalue()
-
-
-def _source_files() -> list[Path]:
-    def ignored(path: Path) -> bool:
-        parts = path.relative_to(SOURCE_DIR).parts
-        return any(fnmatch.fnmatch(part, pattern) for part in parts for pattern in UPLOAD_IGNORE_PATTERNS)
-
-    return sorted(p for p in SOURCE_DIR.rglob("*") if p.is_file() and not ignored(p))
-
-
 def source_tarball_uri(settings: AwsSettings, tarball: bytes) -> str:
     digest = hashlib.sha256(tarball).hexdigest()[:16]
     return (
@@ -454,7 +413,7 @@ def _sse_args(settings: AwsSettings) -> dict[str, str]:
     return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": settings.kms_key_arn}
 
 
-def _sdk_configs(spec: JobSpec, settings: AwsSettings, source_dir: str = str(SOURCE_DIR)) -> dict[str, Any]:
+def _sdk_configs(spec: JobSpec, settings: AwsSettings, source_dir: str) -> dict[str, Any]:
     """Keyword arguments for ``ModelTrainer`` shared by tuning and training."""
     from sagemaker.core.training.configs import (
         Compute,
@@ -467,7 +426,7 @@ def _sdk_configs(spec: JobSpec, settings: AwsSettings, source_dir: str = str(SOU
         role=settings.training_role_arn,
         training_image=resolve_image_uri(spec, settings.region),
         source_code=SourceCode(
-            source_dir=source_dir, entry_script=ENTRY_POINT, ignore_patterns=UPLOAD_IGNORE_PATTERNS
+            source_dir=source_dir, entry_script=ENTRY_POINT, ignore_patterns=["__pycache__", "*.pyc"]
         ),
         compute=Compute(
             instance_type=spec.instance_type,
@@ -549,7 +508,7 @@ def build_trial_trainer(spec: TuneSpec, settings: AwsSettings, session, source_u
     )
 
 
-def build_distributed_trainer(spec: TrainSpec, settings: AwsSettings, session):
+def build_distributed_trainer(spec: TrainSpec, settings: AwsSettings, session, source_dir: Path):
     """torchrun on every instance (DDP across all of them), checkpoints synced to S3 for spot restarts."""
     from sagemaker.train.model_trainer import ModelTrainer
 
@@ -558,7 +517,7 @@ def build_distributed_trainer(spec: TrainSpec, settings: AwsSettings, session):
         base_job_name=settings.training_job_base,
         distributed=_torchrun(spec),
         checkpoint_config=_checkpoint_config(spec),
-        **_sdk_configs(spec, settings),
+        **_sdk_configs(spec, settings, str(source_dir)),
     )
 
 
@@ -601,7 +560,7 @@ def describe_train_request(spec: TrainSpec, settings: AwsSettings, session=None)
     prepare_train_spec(spec, settings, session)
     return {
         "ModelTrainer": {
-            **{k: _dump(v) for k, v in _sdk_configs(spec, settings).items()},
+            **{k: _dump(v) for k, v in _sdk_configs(spec, settings, STAGED_SOURCE).items()},
             "distributed": {"Torchrun": _dump(_torchrun(spec))},
             "checkpoint_config": _dump(_checkpoint_config(spec)),
         },
@@ -641,8 +600,9 @@ def train(spec: TrainSpec, settings: AwsSettings, session=None, *, wait: bool = 
     """Create the distributed training job (torchrun on every instance); returns its name."""
     session = session or make_session(settings)
     prepare_train_spec(spec, settings, session)
-    trainer = build_distributed_trainer(spec, settings, session)
-    trainer.train(input_data_config=_data_inputs(spec, settings), wait=wait, logs=wait)
+    with staged_source_dir() as source_dir:
+        trainer = build_distributed_trainer(spec, settings, session, source_dir)
+        trainer.train(input_data_config=_data_inputs(spec, settings), wait=wait, logs=wait)
     return trainer._latest_training_job.training_job_name
 
 
@@ -1147,10 +1107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = _settings_from(args)
             result = _COMMANDS[args.command](args, settings)
     except LauncherError as e:
-        print(f"launch.py {args.command}: error: {e}", file=sys.stderr)
+        print(f"dogbreed-launch {args.command}: error: {e}", file=sys.stderr)
         return 2
     except _aws_errors() as e:
-        print(f"launch.py {args.command}: AWS error: {_one_line(e)}", file=sys.stderr)
+        print(f"dogbreed-launch {args.command}: AWS error: {_one_line(e)}", file=sys.stderr)
         return 1
     print(json.dumps(result, indent=2, default=str))
     return 0

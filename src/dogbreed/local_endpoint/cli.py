@@ -1,4 +1,4 @@
-"""CLI: python -m local_endpoint --model model.tar.gz --endpoint-name NAME --port 8080"""
+"""CLI: dogbreed-local-endpoint --model model.tar.gz --endpoint-name NAME --port 8080"""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import sys
 import tarfile
 import threading
 
-from local_endpoint.endpoint import LocalEndpoint
+from dogbreed.local_endpoint.endpoint import LocalEndpoint
 
 
 def get_args_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m local_endpoint",
+        prog="dogbreed-local-endpoint",
         description="Serve a model.tar.gz like a SageMaker PyTorch endpoint (container + InvokeEndpoint).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -33,7 +33,8 @@ def get_args_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(args: argparse.Namespace) -> int:
+def main(args: argparse.Namespace | None = None) -> int:
+    args = args if args is not None else get_args_parser().parse_args()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -64,4 +65,4 @@ def main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(get_args_parser().parse_args()))
+    sys.exit(main())

@@ -1,4 +1,4 @@
-"""SageMaker inference hooks for the dog-breed classifier (shipped as `code/inference.py` in `model.tar.gz`).
+"""SageMaker inference hooks for the dog-breed classifier, re-exported by `code/inference.py` in model.tar.gz.
 
 Requests
     image/jpeg, image/png, application/x-image   the raw JPEG or PNG bytes (top_k = 5)
@@ -30,7 +30,6 @@ import io
 import json
 import logging
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +37,8 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # code/ holds the dogbreed package it imports
-from dogbreed.model import build_model  # noqa: E402
-from dogbreed.preprocessing import Preprocessing, to_upright_rgb  # noqa: E402
+from dogbreed.model import build_model
+from dogbreed.preprocessing import Preprocessing, to_upright_rgb
 
 try:
     from sagemaker_inference.errors import GenericInferenceToolkitError as _ToolkitError
@@ -63,7 +61,7 @@ ACCEPTABLE = frozenset({JSON, "application/*", "*/*"})
 ALLOWED_IMAGE_FORMATS = ("JPEG", "PNG")  # only these decoders ever see request bytes
 JSON_KEYS = frozenset({"image", "top_k"})
 DEFAULT_TOP_K = 5
-SUPPORTED_META_VERSION = 1  # dogbreed.artifact.META_FORMAT_VERSION (not imported: artifact.py is not shipped)
+SUPPORTED_META_VERSION = 1  # packing.artifact.META_FORMAT_VERSION (not imported: packing is not shipped)
 MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # 40 MP: above any phone photo, far below what would exhaust the container
 THREADS_ENV = "INFERENCE_THREADS"

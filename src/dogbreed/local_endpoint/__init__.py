@@ -1,5 +1,5 @@
 """A local SageMaker endpoint: the PyTorch inference container protocol and the InvokeEndpoint REST call."""
 
-from local_endpoint.endpoint import LocalEndpoint
+from dogbreed.local_endpoint.endpoint import LocalEndpoint
 
 __all__ = ["LocalEndpoint"]

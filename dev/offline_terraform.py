@@ -1,4 +1,4 @@
-"""Run Terraform offline: a shared provider cache, moto standing in for AWS, a staged copy of the stack."""
+"""Dev-only harness: Terraform offline, a shared provider cache, moto standing in for AWS, a staged stack."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PROVIDER_MIRROR = Path(os.environ.get("TF_PROVIDER_MIRROR", "/opt/tf-plugins"))
 PLUGIN_CACHE = Path(os.environ.get("TF_PLUGIN_CACHE_DIR", Path.home() / ".cache" / "terraform-plugins"))
 LAMBDA_ZIP = Path("build/predict_lambda.zip")
-LAMBDA_ZIP_TOOL = Path("tools/build_lambda_zip.py")
 USER_DATA_TEMPLATE = Path("ec2/user_data.sh.tftpl")
 REGION = "eu-west-1"
 # The network module's defaults: 10.42.0.0/16, /20 subnets in zones a and b (cidrsubnet(cidr, 4, index)).
@@ -97,7 +96,7 @@ def stage_stack(repo_root: Path, destination: Path) -> None:
     ignore = shutil.ignore_patterns(
         ".terraform", "*.tfstate*", "tfplan*", "*.auto.tfvars.json", "__pycache__"
     )
-    for part in ("terraform", "policies", "training", "ec2"):
+    for part in ("terraform", "policies", "training", "src", "ec2"):
         if (repo_root / part).is_dir():
             shutil.copytree(repo_root / part, destination / part, ignore=ignore)
     _require_user_data(destination)
@@ -114,7 +113,7 @@ def _build_lambda_zip(repo_root: Path, destination: Path) -> None:
     """Build the deployment zip exactly as CI does, with the prediction API's own tool."""
     target = destination / LAMBDA_ZIP
     subprocess.run(
-        [sys.executable, str(repo_root / LAMBDA_ZIP_TOOL), "--output", str(target)],
+        [sys.executable, "-m", "dogbreed.packing.lambda_zip", "--output", str(target)],
         cwd=repo_root,
         check=True,
         capture_output=True,

@@ -2,7 +2,7 @@
 
 `checkpoint.pt` holds everything needed to continue (model, optimizer, scheduler, grad scaler, epoch,
 RNG states, args, early-stopping state, metric history); `best.pt` holds the best weights so far with the
-metadata needed to pack them (`python training/pack_model.py`).
+metadata needed to pack them (`dogbreed-pack`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from dogbreed.fileio import atomic_write
+from dogbreed.utils.fileio import atomic_write
 
 LATEST = "checkpoint.pt"
 BEST = "best.pt"

@@ -6,7 +6,7 @@ learns the task quickly and accuracy rises above chance. Sizes, modes (RGB, L, R
 (JPEG, PNG) vary, and some JPEGs carry an EXIF orientation with their pixels stored rotated.
 Same seed, same bytes.
 
-    python tools/make_synthetic_dataset.py --output runs/synthetic --classes 5 --train 12 --valid 4 --test 4
+    dogbreed-synthetic-data --output runs/synthetic --classes 5 --train 12 --valid 4 --test 4
 """
 
 from __future__ import annotations
@@ -162,7 +162,8 @@ def get_args_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(args: argparse.Namespace) -> int:
+def main(args: argparse.Namespace | None = None) -> int:
+    args = args if args is not None else get_args_parser().parse_args()
     if (
         args.classes < 2
         or min(args.train, args.valid, args.test) < 1
@@ -189,4 +190,4 @@ def main(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(get_args_parser().parse_args()))
+    sys.exit(main())

@@ -1,7 +1,7 @@
 """The main job, offline: data -> brief CPU fine-tuning -> model.tar.gz -> local endpoint -> Lambda handler.
 
-    make demo                                                       # synthetic dataset, ~1-2 min on 2 cores
-    python tools/demo.py --data-dir data/dogImages --per-class 6    # a small slice of the real dataset
+    make demo                                                        # synthetic dataset, ~1 min on 2 cores
+    python -m dev.demo --data-dir data/dogImages --per-class 6       # a small slice of the real dataset
 
 Steps: (1) a small dataset (generated, or a per-class slice of a dogImages folder, linked not copied);
 (2) training/train.py with --no-pretrained (no downloads) packs model.tar.gz; (3) the local endpoint hosts
@@ -25,14 +25,13 @@ import sys
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO_ROOT), str(REPO_ROOT / "functions" / "predict")]
+from tqdm import tqdm
 
-from tqdm import tqdm  # noqa: E402
-
-from local_endpoint import LocalEndpoint  # noqa: E402
-from local_endpoint.image_host import LocalImageHost  # noqa: E402
-from local_endpoint.lambda_events import FakeLambdaContext, events_for  # noqa: E402
+from dev.image_host import LocalImageHost
+from dev.lambda_events import FakeLambdaContext, events_for
+from dev.lambda_runtime import import_lambda_handler
+from dogbreed.local_endpoint import LocalEndpoint
+from dogbreed.utils.repo import REPO_ROOT
 
 ENDPOINT_NAME = "dogbreed-demo"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
@@ -72,7 +71,8 @@ def generated_dataset(root: Path, classes: int) -> Path:
     run(
         [
             sys.executable,
-            "tools/make_synthetic_dataset.py",
+            "-m",
+            "dogbreed.data.synthetic",
             "--output",
             str(root),
             "--classes",
@@ -233,7 +233,7 @@ def main(args: argparse.Namespace) -> int:
     with LocalEndpoint(archive, endpoint_name=ENDPOINT_NAME) as endpoint, LocalImageHost() as host:
         print(f"endpoint {ENDPOINT_NAME} at {endpoint.url}; images at https://{host.netloc}")
         configure_lambda_env(endpoint, host)
-        import handler  # after the environment is set: the handler reads it once, like a Lambda cold start
+        handler = import_lambda_handler()  # after the environment is set: it is read once, at cold start
 
         step(f"4/5 calling the Lambda handler: {len(images)} image(s) x every event form x {args.repeats}")
         results = call_every_form(handler, images, host, args.repeats, args.workdir / "lambda_logs.jsonl")

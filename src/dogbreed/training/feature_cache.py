@@ -24,9 +24,9 @@ import torchvision
 from torch import nn
 from torch.utils.data import DataLoader, RandomSampler, TensorDataset
 
-from dogbreed.data import SPLITS, DogImages, Sample, collate_skipping, index_split
-from dogbreed.fileio import atomic_write
+from dogbreed.data.dogimages import SPLITS, DogImages, Sample, collate_skipping, index_split
 from dogbreed.preprocessing import Preprocessing
+from dogbreed.utils.fileio import atomic_write
 
 log = logging.getLogger(__name__)
 

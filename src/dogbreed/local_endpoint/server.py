@@ -30,7 +30,7 @@ import uuid
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from local_endpoint.container import ContainerResponse, ModelContainer
+from dogbreed.local_endpoint.container import ContainerResponse, ModelContainer
 
 INVOKE_PATH = re.compile(r"^/endpoints/(?P<name>[^/]+)/invocations$")
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's request limit (botocore model: Body max 6291456)

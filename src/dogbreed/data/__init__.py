@@ -1,0 +1,1 @@
+"""Datasets: the dogImages layout, a synthetic generator and the downloader."""

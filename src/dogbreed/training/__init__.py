@@ -1,0 +1,1 @@
+"""Training: the train.py entry point, its loop, distributed helpers, checkpoints and metrics."""
