@@ -1,14 +1,6 @@
 # Root stack and examples: composition, tool-written inputs and the outputs the launcher reads.
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { name = "eu-west-1" }
-  }
+  source = "./tests/mocks"
 }
 
 # The Lambda package is the real build/predict_lambda.zip (tools/build_lambda_zip.py), the root stack's default.
