@@ -22,6 +22,28 @@ run "without_a_published_model_there_is_no_endpoint_yet" {
   }
 }
 
+run "only_deployed_workloads_get_a_security_group" {
+  command = plan
+
+  assert {
+    condition     = keys(module.network.security_group_ids) == ["notebook"]
+    error_message = "Without the EC2 trainer the network must create the notebook's security group only."
+  }
+}
+
+run "the_ec2_trainer_brings_its_security_group" {
+  command = plan
+
+  variables {
+    ec2_trainer = { create = true, ami_id = "ami-0123456789abcdef0" }
+  }
+
+  assert {
+    condition     = keys(module.network.security_group_ids) == ["notebook", "trainer"]
+    error_message = "The EC2 trainer must get its own security group from the network module."
+  }
+}
+
 run "published_model_is_served" {
   command = plan
 
