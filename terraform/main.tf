@@ -3,6 +3,22 @@ locals {
   serve           = var.model_data_url != null
   package_path    = coalesce(var.predict_api.package_path, "${local.repository_root}/build/predict_lambda.zip")
   endpoint_name   = "${var.name}-endpoint"
+  notebook_name   = "${var.name}-notebook"
+
+  # The network module owns one security group per workload in the private subnets. These names and descriptions
+  # are the ones the groups had in the notebook and ec2_trainer modules (moved.tf): changing either replaces a group.
+  workloads = {
+    notebook = {
+      create      = true
+      name        = "${local.notebook_name}-notebook"
+      description = "Notebook instance: no inbound, HTTPS out to VPC endpoints and S3 only"
+    }
+    trainer = {
+      create      = var.ec2_trainer.create
+      name        = "${var.name}-ec2-trainer"
+      description = "EC2 trainer: no inbound (Session Manager only), HTTPS out to VPC endpoints and S3"
+    }
+  }
 }
 
 module "data_bucket" {
@@ -16,6 +32,10 @@ module "network" {
 
   name        = var.name
   kms_key_arn = module.data_bucket.kms_key_arn
+  workload_security_groups = {
+    for key, workload in local.workloads : key => { name = workload.name, description = workload.description }
+    if workload.create
+  }
 }
 
 module "training_role" {
@@ -29,13 +49,11 @@ module "training_role" {
 module "notebook" {
   source = "./modules/notebook"
 
-  name                = "${var.name}-notebook"
+  name                = local.notebook_name
   job_name_prefix     = var.name
   instance_type       = var.notebook_instance_type
-  vpc_id              = module.network.vpc_id
-  vpc_cidr_block      = module.network.vpc_cidr_block
   subnet_id           = module.network.private_subnet_ids[0]
-  s3_prefix_list_id   = module.network.s3_prefix_list_id
+  security_group_ids  = [module.network.security_group_ids["notebook"]]
   kms_key_arn         = module.data_bucket.kms_key_arn
   kms_key_project_tag = module.data_bucket.kms_key_project_tag
   bucket_name         = module.data_bucket.bucket_name
@@ -50,10 +68,8 @@ module "ec2_trainer" {
   instance_type       = var.ec2_trainer.instance_type
   ami_id              = var.ec2_trainer.ami_id
   use_spot            = var.ec2_trainer.use_spot
-  vpc_id              = module.network.vpc_id
-  vpc_cidr_block      = module.network.vpc_cidr_block
   subnet_id           = module.network.private_subnet_ids[0]
-  s3_prefix_list_id   = module.network.s3_prefix_list_id
+  security_group_ids  = [module.network.security_group_ids["trainer"]]
   bucket_name         = module.data_bucket.bucket_name
   kms_key_arn         = module.data_bucket.kms_key_arn
   kms_key_project_tag = module.data_bucket.kms_key_project_tag

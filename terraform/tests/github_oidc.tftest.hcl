@@ -1,14 +1,6 @@
 # GitHub OIDC: the roles trust only this repository's pull requests, main branch and protected environment.
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { name = "eu-west-1" }
-  }
+  source = "./tests/mocks"
 }
 
 variables {

@@ -1,14 +1,6 @@
 # Prediction Lambda contracts: publish + live alias, concurrency, Function URL auth, least-privilege policy.
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { name = "eu-west-1" }
-  }
+  source = "./tests/mocks"
 }
 
 variables {

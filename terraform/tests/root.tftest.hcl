@@ -1,14 +1,6 @@
 # Root stack and examples: composition, tool-written inputs and the outputs the launcher reads.
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { name = "eu-west-1" }
-  }
+  source = "./tests/mocks"
 }
 
 # The Lambda package is the real build/predict_lambda.zip (dogbreed-build-lambda-zip), the root stack's default.
@@ -27,6 +19,28 @@ run "without_a_published_model_there_is_no_endpoint_yet" {
   assert {
     condition     = output.data_bucket_name == "dogbreed-123456789012-eu-west-1" && output.region == "eu-west-1"
     error_message = "Bucket and region outputs must be set."
+  }
+}
+
+run "only_deployed_workloads_get_a_security_group" {
+  command = plan
+
+  assert {
+    condition     = keys(module.network.security_group_ids) == ["notebook"]
+    error_message = "Without the EC2 trainer the network must create the notebook's security group only."
+  }
+}
+
+run "the_ec2_trainer_brings_its_security_group" {
+  command = plan
+
+  variables {
+    ec2_trainer = { create = true, ami_id = "ami-0123456789abcdef0" }
+  }
+
+  assert {
+    condition     = keys(module.network.security_group_ids) == ["notebook", "trainer"]
+    error_message = "The EC2 trainer must get its own security group from the network module."
   }
 }
 

@@ -1,23 +1,13 @@
-# Notebook, training role, EC2 trainer and data bucket contracts.
+# Notebook, training role, EC2 trainer, data bucket and the network's workload security group contracts.
 mock_provider "aws" {
-  mock_data "aws_caller_identity" {
-    defaults = { account_id = "123456789012" }
-  }
-  mock_data "aws_partition" {
-    defaults = { partition = "aws" }
-  }
-  mock_data "aws_region" {
-    defaults = { name = "eu-west-1" }
-  }
+  source = "./tests/mocks"
 }
 
 variables {
   name                = "dogbreed-notebook"
   job_name_prefix     = "dogbreed"
-  vpc_id              = "vpc-0123456789abcdef0"
-  vpc_cidr_block      = "10.42.0.0/16"
   subnet_id           = "subnet-0123456789abcdef0"
-  s3_prefix_list_id   = "pl-6da54004"
+  security_group_ids  = ["sg-0123456789abcdef0"]
   kms_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
   kms_key_project_tag = "dogbreed"
   bucket_name         = "dogbreed-123456789012-eu-west-1"
@@ -97,6 +87,33 @@ run "rejects_upper_case_job_prefix" {
   expect_failures = [var.job_name_prefix]
 }
 
+run "notebook_uses_the_given_security_groups" {
+  command = plan
+
+  module {
+    source = "./modules/notebook"
+  }
+
+  assert {
+    condition     = aws_sagemaker_notebook_instance.this.security_groups == toset(var.security_group_ids)
+    error_message = "The notebook must use exactly the security groups it is given."
+  }
+}
+
+run "notebook_rejects_missing_security_groups" {
+  command = plan
+
+  module {
+    source = "./modules/notebook"
+  }
+
+  variables {
+    security_group_ids = []
+  }
+
+  expect_failures = [var.security_group_ids]
+}
+
 run "ec2_trainer_is_hardened" {
   command = plan
 
@@ -174,6 +191,92 @@ run "ec2_trainer_rejects_shell_metacharacters_in_train_args" {
   }
 
   expect_failures = [var.train_args]
+}
+
+run "ec2_trainer_rejects_missing_security_groups" {
+  command = plan
+
+  module {
+    source = "./modules/ec2_trainer"
+  }
+
+  variables {
+    name               = "dogbreed"
+    user_data_template = "../ec2/user_data.sh.tftpl"
+    data_s3_uri        = "s3://dogbreed-123456789012-eu-west-1/data/dogImages/"
+    security_group_ids = []
+  }
+
+  expect_failures = [var.security_group_ids]
+}
+
+run "network_workload_groups_have_no_inbound_and_https_only_out" {
+  command = plan
+
+  module {
+    source = "./modules/network"
+  }
+
+  variables {
+    name = "dogbreed"
+    workload_security_groups = {
+      notebook = {
+        name        = "dogbreed-notebook-notebook"
+        description = "Notebook instance: no inbound, HTTPS out to VPC endpoints and S3 only"
+      }
+      training-jobs = {
+        description         = "SageMaker training jobs: all traffic within the group, HTTPS out to VPC endpoints and S3"
+        enable_self_traffic = true
+      }
+    }
+  }
+
+  assert {
+    condition     = aws_security_group.workload["notebook"].name == "dogbreed-notebook-notebook" && aws_security_group.workload["training-jobs"].name == "dogbreed-training-jobs"
+    error_message = "A workload group must take its given name, else <name>-<key>."
+  }
+  assert {
+    condition = alltrue([for rule in concat(values(aws_vpc_security_group_egress_rule.workload_https_to_vpc_endpoints), values(aws_vpc_security_group_egress_rule.workload_https_to_s3)) :
+    rule.ip_protocol == "tcp" && rule.from_port == 443 && rule.to_port == 443])
+    error_message = "Workload groups may send only HTTPS (tcp/443) to the endpoints and S3."
+  }
+  assert {
+    condition     = alltrue([for rule in values(aws_vpc_security_group_egress_rule.workload_https_to_vpc_endpoints) : rule.cidr_ipv4 == "10.42.0.0/16"])
+    error_message = "HTTPS to the interface endpoints must be limited to the VPC's CIDR."
+  }
+  assert {
+    condition     = keys(aws_vpc_security_group_egress_rule.workload_https_to_s3) == ["notebook", "training-jobs"]
+    error_message = "Every workload group must reach S3 through the gateway endpoint."
+  }
+  assert {
+    condition     = keys(aws_vpc_security_group_ingress_rule.workload_self) == ["training-jobs"] && keys(aws_vpc_security_group_egress_rule.workload_self) == ["training-jobs"]
+    error_message = "Only workloads with enable_self_traffic may talk among themselves, and they have no other inbound rule."
+  }
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.workload_self["training-jobs"].ip_protocol == "-1" && aws_vpc_security_group_egress_rule.workload_self["training-jobs"].ip_protocol == "-1"
+    error_message = "Members of a multi-node workload's group must reach each other on all traffic."
+  }
+  assert {
+    condition     = length(output.security_group_ids) == 2
+    error_message = "The module must output one security group id per workload."
+  }
+}
+
+run "network_rejects_a_security_group_name_starting_with_sg" {
+  command = plan
+
+  module {
+    source = "./modules/network"
+  }
+
+  variables {
+    name = "dogbreed"
+    workload_security_groups = {
+      notebook = { name = "sg-notebook", description = "Notebook instance" }
+    }
+  }
+
+  expect_failures = [var.workload_security_groups]
 }
 
 run "data_bucket_is_private_encrypted_and_versioned" {

@@ -1,4 +1,5 @@
-# The training side: bucket, private network, training role and the notebook that launches jobs with it.
+# The training side: bucket, private network (with the notebook's security group), training role and the notebook
+# that launches jobs with it.
 module "data_bucket" {
   source = "../../modules/data_bucket"
 
@@ -10,6 +11,9 @@ module "network" {
 
   name        = var.name
   kms_key_arn = module.data_bucket.kms_key_arn
+  workload_security_groups = {
+    notebook = { description = "Notebook instance: no inbound, HTTPS out to VPC endpoints and S3 only" }
+  }
 }
 
 module "training_role" {
@@ -25,10 +29,8 @@ module "notebook" {
 
   name                     = "${var.name}-notebook"
   job_name_prefix          = var.name
-  vpc_id                   = module.network.vpc_id
-  vpc_cidr_block           = module.network.vpc_cidr_block
   subnet_id                = module.network.private_subnet_ids[0]
-  s3_prefix_list_id        = module.network.s3_prefix_list_id
+  security_group_ids       = [module.network.security_group_ids["notebook"]]
   kms_key_arn              = module.data_bucket.kms_key_arn
   kms_key_project_tag      = module.data_bucket.kms_key_project_tag
   bucket_name              = module.data_bucket.bucket_name

@@ -29,7 +29,7 @@ resource "aws_instance" "this" {
   ami                                  = coalesce(var.ami_id, try(nonsensitive(data.aws_ssm_parameter.dlami[0].value), null))
   instance_type                        = var.instance_type
   subnet_id                            = var.subnet_id
-  vpc_security_group_ids               = [aws_security_group.this.id]
+  vpc_security_group_ids               = var.security_group_ids
   iam_instance_profile                 = aws_iam_instance_profile.this.name
   instance_initiated_shutdown_behavior = "terminate" # the bootstrap powers off when training ends
   ebs_optimized                        = true
@@ -75,29 +75,4 @@ resource "aws_s3_object" "code" {
   source_hash = filemd5(each.value)
   kms_key_id  = var.kms_key_arn
   tags        = var.tags
-}
-
-resource "aws_security_group" "this" {
-  name        = local.name
-  description = "EC2 trainer: no inbound (Session Manager only), HTTPS out to VPC endpoints and S3"
-  vpc_id      = var.vpc_id
-  tags        = var.tags
-}
-
-resource "aws_vpc_security_group_egress_rule" "https_to_vpc_endpoints" {
-  security_group_id = aws_security_group.this.id
-  description       = "HTTPS to the VPC interface endpoints"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  cidr_ipv4         = var.vpc_cidr_block
-}
-
-resource "aws_vpc_security_group_egress_rule" "https_to_s3" {
-  security_group_id = aws_security_group.this.id
-  description       = "HTTPS to S3 through the gateway endpoint"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  prefix_list_id    = var.s3_prefix_list_id
 }

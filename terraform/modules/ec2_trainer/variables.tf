@@ -53,24 +53,23 @@ variable "root_volume_size_gb" {
   }
 }
 
-variable "vpc_id" {
-  description = "VPC of the trainer's security group."
-  type        = string
-}
-
-variable "vpc_cidr_block" {
-  description = "CIDR of the VPC, where the interface endpoints live (HTTPS egress target)."
-  type        = string
-}
-
 variable "subnet_id" {
   description = "Private subnet of the instance."
   type        = string
 }
 
-variable "s3_prefix_list_id" {
-  description = "Prefix list of the S3 gateway endpoint (HTTPS egress target)."
-  type        = string
+variable "security_group_ids" {
+  description = "Security groups of the instance (the network module's security_group_ids[\"trainer\"]: no inbound, so Session Manager only, and HTTPS out to the VPC endpoints and S3 only)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.security_group_ids) >= 1
+    error_message = "security_group_ids must list at least one security group."
+  }
+  validation {
+    condition     = alltrue([for id in var.security_group_ids : can(regex("^sg-[0-9a-f]+$", id))])
+    error_message = "security_group_ids must be security group IDs such as sg-0123456789abcdef0."
+  }
 }
 
 variable "bucket_name" {

@@ -3,11 +3,12 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  azs                 = coalesce(var.availability_zones, [for suffix in ["a", "b"] : "${data.aws_region.current.name}${suffix}"])
-  flow_log_group_arn  = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${local.flow_log_group_name}"
-  flow_log_group_name = "/vpc/${var.name}/flow-logs"
-  policies            = "${path.module}/../../../policies"
-  interface_services  = toset(var.interface_endpoint_services)
+  azs                    = coalesce(var.availability_zones, [for suffix in ["a", "b"] : "${data.aws_region.current.name}${suffix}"])
+  flow_log_group_arn     = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${local.flow_log_group_name}"
+  flow_log_group_name    = "/vpc/${var.name}/flow-logs"
+  policies               = "${path.module}/../../../policies"
+  interface_services     = toset(var.interface_endpoint_services)
+  self_traffic_workloads = { for key, group in var.workload_security_groups : key => group if group.enable_self_traffic }
 }
 
 resource "aws_vpc" "this" {

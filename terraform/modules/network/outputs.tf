@@ -17,3 +17,8 @@ output "s3_prefix_list_id" {
   description = "Prefix list of the S3 gateway endpoint, for security group egress rules."
   value       = aws_vpc_endpoint.s3.prefix_list_id
 }
+
+output "security_group_ids" {
+  description = "ID of each workload's security group, by the keys of workload_security_groups."
+  value       = { for key, group in aws_security_group.workload : key => group.id }
+}

@@ -31,6 +31,29 @@ variable "interface_endpoint_services" {
   default     = ["sagemaker.api", "sagemaker.runtime", "sts", "logs", "monitoring", "ssm", "ssmmessages", "ec2messages"]
 }
 
+variable "workload_security_groups" {
+  description = "Security groups of the workloads in the private subnets, by workload key (e.g. notebook, trainer). Each has no inbound rule and allows only HTTPS out to the interface endpoints and S3; enable_self_traffic adds all traffic to and from members of the same group (multi-node training). name null: <name>-<key>."
+  type = map(object({
+    name                = optional(string)
+    description         = string
+    enable_self_traffic = optional(bool, false)
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for key in keys(var.workload_security_groups) : can(regex("^[a-z][a-z0-9-]{0,62}$", key))])
+    error_message = "workload_security_groups keys must be lower-case letters, digits and hyphens, starting with a letter."
+  }
+  validation {
+    condition     = alltrue([for group in values(var.workload_security_groups) : group.name == null ? true : can(regex("^[a-zA-Z0-9 ._:/()#,@+=&;{}!$*\\[\\]-]{1,255}$", group.name)) && !startswith(group.name, "sg-")])
+    error_message = "A security group name must be 1-255 of a-z A-Z 0-9 space ._-:/()#,@[]+=&;{}!$* and must not start with sg- (EC2 CreateSecurityGroup)."
+  }
+  validation {
+    condition     = alltrue([for group in values(var.workload_security_groups) : can(regex("^[a-zA-Z0-9 ._:/()#,@+=&;{}!$*\\[\\]-]{1,255}$", group.description))])
+    error_message = "A security group description must be 1-255 of a-z A-Z 0-9 space ._-:/()#,@[]+=&;{}!$* (EC2 CreateSecurityGroup)."
+  }
+}
+
 variable "kms_key_arn" {
   description = "Customer key encrypting the flow-log group."
   type        = string

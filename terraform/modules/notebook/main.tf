@@ -12,7 +12,7 @@ resource "aws_sagemaker_notebook_instance" "this" {
   instance_type          = var.instance_type
   role_arn               = aws_iam_role.this.arn
   subnet_id              = var.subnet_id
-  security_groups        = [aws_security_group.this.id]
+  security_groups        = var.security_group_ids
   direct_internet_access = "Disabled" # set explicitly: the provider default is "Enabled"
   root_access            = "Disabled"
   kms_key_id             = var.kms_key_arn
@@ -33,29 +33,4 @@ resource "aws_sagemaker_notebook_instance_lifecycle_configuration" "this" {
     idle_minutes      = var.idle_minutes_before_stop
     stop_when_idle_py = file("${path.module}/stop_when_idle.py")
   }))
-}
-
-resource "aws_security_group" "this" {
-  name        = "${var.name}-notebook"
-  description = "Notebook instance: no inbound, HTTPS out to VPC endpoints and S3 only"
-  vpc_id      = var.vpc_id
-  tags        = var.tags
-}
-
-resource "aws_vpc_security_group_egress_rule" "https_to_vpc_endpoints" {
-  security_group_id = aws_security_group.this.id
-  description       = "HTTPS to the VPC interface endpoints"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  cidr_ipv4         = var.vpc_cidr_block
-}
-
-resource "aws_vpc_security_group_egress_rule" "https_to_s3" {
-  security_group_id = aws_security_group.this.id
-  description       = "HTTPS to S3 through the gateway endpoint"
-  ip_protocol       = "tcp"
-  from_port         = 443
-  to_port           = 443
-  prefix_list_id    = var.s3_prefix_list_id
 }

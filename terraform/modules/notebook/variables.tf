@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Notebook instance name; also prefixes its role, security group and lifecycle configuration."
+  description = "Notebook instance name; also prefixes its role and lifecycle configuration."
   type        = string
 
   validation {
@@ -29,24 +29,23 @@ variable "instance_type" {
   }
 }
 
-variable "vpc_id" {
-  description = "VPC of the notebook's security group."
-  type        = string
-}
-
-variable "vpc_cidr_block" {
-  description = "CIDR of the VPC, where the interface endpoints live (HTTPS egress target)."
-  type        = string
-}
-
 variable "subnet_id" {
   description = "Private subnet of the notebook's network interface."
   type        = string
 }
 
-variable "s3_prefix_list_id" {
-  description = "Prefix list of the S3 gateway endpoint (HTTPS egress target)."
-  type        = string
+variable "security_group_ids" {
+  description = "Security groups of the notebook's network interface (the network module's security_group_ids[\"notebook\"]: no inbound, HTTPS out to the VPC endpoints and S3 only)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.security_group_ids) >= 1 && length(var.security_group_ids) <= 5
+    error_message = "security_group_ids must list 1 to 5 security groups (CreateNotebookInstance accepts at most 5)."
+  }
+  validation {
+    condition     = alltrue([for id in var.security_group_ids : can(regex("^sg-[0-9a-f]+$", id))])
+    error_message = "security_group_ids must be security group IDs such as sg-0123456789abcdef0."
+  }
 }
 
 variable "kms_key_arn" {
