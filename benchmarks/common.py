@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
-import json
 import math
 import os
 import platform
@@ -20,6 +19,9 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+
+from dogbreed.utils.cpus import usable_cpus
+from dogbreed.utils.fileio import write_json_atomically
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
@@ -77,17 +79,10 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
 def device_info() -> dict:
     return {
         "cpu_model": cpu_model(),
-        "cores": usable_cores(),
+        "cores": usable_cpus(),
         "machine": platform.machine(),
         "os": platform.platform(terse=True),
         "load_average_1m": round(os.getloadavg()[0], 2),  # the machine is shared: context for the noise
@@ -122,10 +117,7 @@ def write_results(
         "summary": [asdict(row) for row in summary],
         "details": details,
     }
-    path = results_dir / f"{name}.json"
-    partial = path.with_suffix(".json.partial")
-    partial.write_text(json.dumps(document, indent=2) + "\n")
-    partial.replace(path)
+    path = write_json_atomically(results_dir / f"{name}.json", document)
     for row in summary:
         goal = f" (goal {row.goal}: {row.met})" if row.goal else ""
         print(f"  {row.metric}: {row.value} {row.unit}{goal}")

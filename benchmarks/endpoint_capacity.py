@@ -44,6 +44,7 @@ from benchmarks.common import (
     photo_jpeg,
     write_results,
 )
+from dogbreed.utils import tfvars
 
 NAME = "endpoint_capacity"
 SAFETY_FACTOR = 0.5  # AWS's recommendation for SageMakerVariantInvocationsPerInstance target tracking
@@ -314,10 +315,7 @@ def invocations_target(max_rps: float, safety_factor: float = SAFETY_FACTOR) -> 
 
 
 def write_tfvars(path: Path, target: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps({TFVARS_VARIABLE: target}, indent=2) + "\n")
-    partial.replace(path)
+    tfvars.write_tfvars(path, {TFVARS_VARIABLE: target})
 
 
 def tfvars_path(args) -> Path | None:

@@ -25,7 +25,6 @@ Measured, interleaved round by round so the shared machine's noise hits both ali
 from __future__ import annotations
 
 import copy
-import importlib.util
 import io
 import json
 import os

@@ -6,9 +6,10 @@
 #   3. upload model.tar.gz, metrics.json, training_curves.png and the log to OUTPUT_S3_URI/RUN_ID/,
 #   4. shut the instance down, also when a step failed (so a broken run does not keep billing).
 #
-# Usage: ec2/bootstrap.sh [--dry-run] [--gpus N] [--vcpus N] [--no-shutdown]
+# Usage: ec2/bootstrap.sh [--dry-run] [--gpus N] [--no-shutdown]
 #   --dry-run      print the exact commands instead of running them
-#   --gpus/--vcpus override the detected counts (nvidia-smi / nproc); also DOGBREED_GPUS / DOGBREED_VCPUS
+#   --gpus         override the detected GPU count (nvidia-smi); also DOGBREED_GPUS
+#   (train.py gives each process its share of the vCPUs as DataLoader workers: dogbreed.utils.cpus)
 # Environment: DATA_S3_URI, OUTPUT_S3_URI (required), TRAIN_ARGS (extra train.py flags, quoted as in a shell),
 #   WORK_DIR (default /opt/dogbreed, holding code/ = the S3 copy of training/ and ec2/),
 #   RUN_ID (default: UTC timestamp), TORCHRUN (default: the AMI's /opt/pytorch/bin/torchrun, else PATH).
@@ -17,17 +18,14 @@ set -euo pipefail
 DRY_RUN=false
 SHUTDOWN=true
 GPUS=${DOGBREED_GPUS:-}
-VCPUS=${DOGBREED_VCPUS:-}
-MAX_WORKERS_PER_GPU=8
 
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 
 while (($#)); do
   case $1 in
     --dry-run) DRY_RUN=true ;;
     --no-shutdown) SHUTDOWN=false ;;
     --gpus) GPUS=${2:?--gpus needs a number}; shift ;;
-    --vcpus) VCPUS=${2:?--vcpus needs a number}; shift ;;
     -h | --help) usage; exit 0 ;;
     *) echo "error: unknown argument $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -45,16 +43,10 @@ fi
 
 detect_gpus() { if command -v nvidia-smi >/dev/null; then nvidia-smi --list-gpus | wc -l; else echo 0; fi; }
 GPUS=${GPUS:-$(detect_gpus)}
-VCPUS=${VCPUS:-$(nproc)}
-for count in "$GPUS" "$VCPUS"; do
-  [[ $count =~ ^[0-9]+$ ]] || { echo "error: GPU and vCPU counts must be whole numbers, got '$count'" >&2; exit 2; }
-done
+[[ $GPUS =~ ^[0-9]+$ ]] || { echo "error: the GPU count must be a whole number, got '$GPUS'" >&2; exit 2; }
 
-# One process per GPU (one on a CPU-only instance); each gets its share of the vCPUs as DataLoader workers,
-# leaving one vCPU per process for the training loop itself.
+# One process per GPU (one on a CPU-only instance).
 PROCESSES=$((GPUS > 0 ? GPUS : 1))
-WORKERS=$((VCPUS / PROCESSES - 1))
-WORKERS=$((WORKERS < 1 ? 1 : WORKERS > MAX_WORKERS_PER_GPU ? MAX_WORKERS_PER_GPU : WORKERS))
 
 DATA_DIR=$WORK_DIR/data/dogImages
 RUN_DIR=$WORK_DIR/runs/$RUN_ID
@@ -80,11 +72,11 @@ finish() {
 }
 trap finish EXIT
 
-echo "run $RUN_ID: $GPUS GPU(s), $VCPUS vCPU(s) -> $PROCESSES process(es) x $WORKERS DataLoader worker(s)"
+echo "run $RUN_ID: $GPUS GPU(s) -> $PROCESSES training process(es)"
 run aws s3 sync --only-show-errors "$DATA_S3_URI" "$DATA_DIR"
 run "$TORCHRUN" --standalone --nproc_per_node="$PROCESSES" "$WORK_DIR/code/training/train.py" \
   --data-dir "$DATA_DIR" --model-dir "$RUN_DIR/model" --output-dir "$RUN_DIR/output" \
-  --checkpoint-dir "$RUN_DIR/checkpoints" --num-workers "$WORKERS" ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"}
+  --checkpoint-dir "$RUN_DIR/checkpoints" ${EXTRA_ARGS[@]+"${EXTRA_ARGS[@]}"}
 run aws s3 cp --only-show-errors "$RUN_DIR/model/model.tar.gz" "$RESULTS_URI/model.tar.gz"
 run aws s3 cp --only-show-errors "$RUN_DIR/output/metrics.json" "$RESULTS_URI/metrics.json"
 run aws s3 cp --only-show-errors "$RUN_DIR/output/training_curves.png" "$RESULTS_URI/training_curves.png"

@@ -15,7 +15,7 @@ MEASURED_RPS = 6.0  # on a 2-core machine: 3 requests/s per core
 
 @pytest.fixture
 def capacity_results(tmp_path, monkeypatch):
-    monkeypatch.setattr("benchmarks.common.usable_cores", lambda: 2)
+    monkeypatch.setattr("benchmarks.common.usable_cpus", lambda: 2)
     details = {
         "max_sustainable_rps": MEASURED_RPS,
         "model": {"arch": "resnet50"},

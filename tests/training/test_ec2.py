@@ -34,13 +34,13 @@ def bootstrap(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
-def expected_commands(processes: int, workers: int) -> list[str]:
+def expected_commands(processes: int) -> list[str]:
     run = "/opt/dogbreed/runs/run1"
     return [
         "aws s3 sync --only-show-errors s3://bucket/data/dogImages/ /opt/dogbreed/data/dogImages",
         f"torchrun --standalone --nproc_per_node={processes} /opt/dogbreed/code/training/train.py "
         f"--data-dir /opt/dogbreed/data/dogImages --model-dir {run}/model --output-dir {run}/output "
-        f"--checkpoint-dir {run}/checkpoints --num-workers {workers} --epochs 10 --batch-size 64",
+        f"--checkpoint-dir {run}/checkpoints --epochs 10 --batch-size 64",
         f"aws s3 cp --only-show-errors {run}/model/model.tar.gz s3://bucket/ec2-runs/run1/model.tar.gz",
         f"aws s3 cp --only-show-errors {run}/output/metrics.json s3://bucket/ec2-runs/run1/metrics.json",
         f"aws s3 cp --only-show-errors {run}/output/training_curves.png s3://bucket/ec2-runs/run1/training_curves.png",
@@ -54,35 +54,33 @@ def commands_of(output: str) -> list[str]:
 
 
 def test_dry_run_on_a_1_gpu_instance():
-    """g4dn.xlarge: 1 GPU, 4 vCPUs -> one process with 3 DataLoader workers."""
-    result = bootstrap("--dry-run", "--gpus", "1", "--vcpus", "4")
+    """g4dn.xlarge: 1 GPU -> one process (its DataLoader workers: tests/training/test_cpus.py)."""
+    result = bootstrap("--dry-run", "--gpus", "1")
     assert result.returncode == 0, result.stderr
-    assert commands_of(result.stdout) == expected_commands(processes=1, workers=3)
+    assert commands_of(result.stdout) == expected_commands(processes=1)
 
 
 def test_dry_run_on_a_4_gpu_instance():
-    """p3.8xlarge: 4 GPUs, 32 vCPUs -> four processes with 7 workers each; counts injected through env."""
-    result = bootstrap("--dry-run", DOGBREED_GPUS="4", DOGBREED_VCPUS="32")
+    """p3.8xlarge: 4 GPUs -> four processes; the count injected through env."""
+    result = bootstrap("--dry-run", DOGBREED_GPUS="4")
     assert result.returncode == 0, result.stderr
-    assert commands_of(result.stdout) == expected_commands(processes=4, workers=7)
+    assert commands_of(result.stdout) == expected_commands(processes=4)
 
 
-def test_dry_run_caps_workers_and_runs_one_process_without_gpus():
-    many_cpus = commands_of(bootstrap("--dry-run", "--gpus", "8", "--vcpus", "192").stdout)[1]
-    assert "--nproc_per_node=8 " in many_cpus and "--num-workers 8 " in many_cpus
-    cpu_only = commands_of(bootstrap("--dry-run", "--gpus", "0", "--vcpus", "2").stdout)[1]
-    assert "--nproc_per_node=1 " in cpu_only and "--num-workers 1 " in cpu_only
+def test_dry_run_runs_a_process_per_gpu_and_one_without_gpus():
+    many_gpus = commands_of(bootstrap("--dry-run", "--gpus", "8").stdout)[1]
+    assert "--nproc_per_node=8 " in many_gpus
+    cpu_only = commands_of(bootstrap("--dry-run", "--gpus", "0").stdout)[1]
+    assert "--nproc_per_node=1 " in cpu_only
 
 
 def test_train_args_keep_their_shell_quoting():
-    result = bootstrap(
-        "--dry-run", "--gpus", "1", "--vcpus", "4", TRAIN_ARGS="--arch 'resnet50' --seed \"7\""
-    )
-    assert commands_of(result.stdout)[1].endswith("--num-workers 3 --arch resnet50 --seed 7")
+    result = bootstrap("--dry-run", "--gpus", "1", TRAIN_ARGS="--arch 'resnet50' --seed \"7\"")
+    assert commands_of(result.stdout)[1].endswith("/checkpoints --arch resnet50 --seed 7")
 
 
 def test_the_test_split_is_never_handed_to_training_as_data():
-    train_command = commands_of(bootstrap("--dry-run", "--gpus", "1", "--vcpus", "4").stdout)[1]
+    train_command = commands_of(bootstrap("--dry-run", "--gpus", "1").stdout)[1]
     assert "test" not in train_command.replace("--", " ")
 
 
@@ -90,7 +88,7 @@ def test_the_test_split_is_never_handed_to_training_as_data():
     ("args", "env", "message"),
     [
         (["--dry-run"], {"DATA_S3_URI": ""}, "DATA_S3_URI must be set"),
-        (["--dry-run", "--gpus", "two"], {}, "must be whole numbers"),
+        (["--dry-run", "--gpus", "two"], {}, "must be a whole number"),
         (["--dry-run", "--frobnicate"], {}, "unknown argument --frobnicate"),
     ],
 )
@@ -188,7 +186,6 @@ def test_bootstrap_trains_uploads_and_shuts_down_for_real(tmp_path):
         OUTPUT_S3_URI="s3://bucket/ec2-runs/",
         TRAIN_ARGS=" ".join([*FAST_FLAGS[:-2], "--epochs", "1"]),
         DOGBREED_GPUS="0",
-        DOGBREED_VCPUS="2",
     )
     (tmp_path / "training.log").write_text("log line\n")
     result = run_in_own_group(["bash", str(work_dir / "code" / "ec2" / "bootstrap.sh")], timeout=240, env=env)
@@ -217,8 +214,6 @@ def test_bootstrap_shuts_down_even_when_training_fails(tmp_path):
     result = bootstrap(
         "--gpus",
         "1",
-        "--vcpus",
-        "4",
         PATH=f"{bin_dir}:{os.environ['PATH']}",
         LOG_FILE=str(tmp_path / "none.log"),
     )

@@ -27,10 +27,13 @@ ARTIFACT_MEMBERS = {
     "model_meta.json",
     "code/inference.py",
     "code/dogbreed/__init__.py",
+    "code/dogbreed/contract.py",
     "code/dogbreed/model.py",
     "code/dogbreed/preprocessing.py",
     "code/dogbreed/serving/__init__.py",
     "code/dogbreed/serving/hooks.py",
+    "code/dogbreed/utils/__init__.py",
+    "code/dogbreed/utils/cpus.py",
 }
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -30,11 +30,9 @@ import hashlib
 import io
 import json
 import logging
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +40,7 @@ from typing import Any
 
 from dogbreed.orchestration.source import ENTRY_POINT, source_tarball, staged_source_dir
 from dogbreed.training import metrics as training_metrics
+from dogbreed.utils import tfvars
 from dogbreed.utils.repo import TERRAFORM_DIR
 
 DEFAULT_TERRAFORM_DIR = TERRAFORM_DIR
@@ -794,14 +793,8 @@ def check_model_exists(session, model_data_url: str) -> None:
 
 
 def write_tfvars(model_data_url: str, path: Path = DEFAULT_TFVARS_PATH) -> Path:
-    """Write the root stack's auto-loaded tfvars file atomically (a half-written file would break plan)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
-        json.dump({TFVARS_VARIABLE: model_data_url}, tmp, indent=2)
-        tmp.write("\n")
-    os.replace(tmp.name, path)
-    return path
+    """The root stack's auto-loaded model tfvars file, written atomically."""
+    return tfvars.write_tfvars(Path(path), {TFVARS_VARIABLE: model_data_url})
 
 
 def publish(

@@ -26,10 +26,13 @@ PACKAGE_DIR = Path(dogbreed.__file__).resolve().parent
 # What dogbreed.serving.hooks imports, and nothing more: the container has torch, torchvision and Pillow only.
 SERVING_MODULES = (
     "__init__.py",
+    "contract.py",
     "model.py",
     "preprocessing.py",
     "serving/__init__.py",
     "serving/hooks.py",
+    "utils/__init__.py",
+    "utils/cpus.py",
 )
 # The container imports the module named by SAGEMAKER_PROGRAM, `inference` by default, from code/.
 ENTRY_MODULE = (

@@ -17,6 +17,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+from dogbreed.utils.fileio import atomic_write
 from dogbreed.utils.repo import BUILD_DIR, REPO_ROOT
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -54,15 +55,12 @@ def build_zip(source: Path, output: Path) -> str:
     files = source_files(source)
     if not files:
         raise FileNotFoundError(f"no files to package under {source}")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_suffix(".zip.partial")
-    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
+    with atomic_write(output) as file, zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED) as archive:
         for path in files:
             entry = zipfile.ZipInfo(path.relative_to(source).as_posix(), date_time=ZIP_EPOCH)
             entry.external_attr = FILE_MODE << 16
             entry.create_system = 3  # Unix, so the mode above is honoured on every build machine
             archive.writestr(entry, path.read_bytes())
-    partial.replace(output)
     return base64.b64encode(hashlib.sha256(output.read_bytes()).digest()).decode()
 
 

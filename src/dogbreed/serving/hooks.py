@@ -37,8 +37,10 @@ from pathlib import Path
 import torch
 from PIL import Image
 
+from dogbreed import contract
 from dogbreed.model import build_model
 from dogbreed.preprocessing import Preprocessing, to_upright_rgb
+from dogbreed.utils.cpus import usable_cpus
 
 try:
     from sagemaker_inference.errors import GenericInferenceToolkitError as _ToolkitError
@@ -54,13 +56,13 @@ except ImportError:  # serving without the toolkit (e.g. unit use): same attribu
 
 log = logging.getLogger(__name__)
 
-JSON = "application/json"
-RAW_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "application/x-image"})
+JSON = contract.JSON_CONTENT_TYPE
+RAW_IMAGE_TYPES = contract.RAW_IMAGE_CONTENT_TYPES
 SUPPORTED_CONTENT_TYPES = RAW_IMAGE_TYPES | {JSON}
 ACCEPTABLE = frozenset({JSON, "application/*", "*/*"})
 ALLOWED_IMAGE_FORMATS = ("JPEG", "PNG")  # only these decoders ever see request bytes
-JSON_KEYS = frozenset({"image", "top_k"})
-DEFAULT_TOP_K = 5
+JSON_KEYS = contract.MODEL_REQUEST_FIELDS
+DEFAULT_TOP_K = contract.DEFAULT_TOP_K
 SUPPORTED_META_VERSION = 1  # packing.artifact.META_FORMAT_VERSION (not imported: packing is not shipped)
 MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # 40 MP: above any phone photo, far below what would exhaust the container
@@ -121,7 +123,7 @@ def model_fn(model_dir: str) -> LoadedModel:
             f"{SUPPORTED_META_VERSION}; repack the model with this inference.py"
         )
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    network = build_model(meta["arch"], meta["num_classes"], pretrained=False)
+    network = build_model(meta["arch"], contract.class_count(meta), pretrained=False)
     network.load_state_dict(torch.load(root / "model.pt", map_location=device, weights_only=True))
     network.to(device, memory_format=torch.channels_last).eval()
     if device.type == "cpu":
@@ -147,7 +149,7 @@ def inference_threads() -> int:
     explicit = os.environ.get(THREADS_ENV)
     if explicit is not None:
         return _positive_int(THREADS_ENV, explicit)
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cpus = usable_cpus()
     workers = _positive_int(WORKERS_ENV, os.environ.get(WORKERS_ENV) or str(cpus))
     return max(1, cpus // workers)
 

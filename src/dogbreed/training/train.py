@@ -41,16 +41,15 @@ from dogbreed.training.distributed import (
 from dogbreed.training.engine import Precision
 from dogbreed.training.flags import add_flag, add_switch
 from dogbreed.training.trainer import ConfigError, Trainer
+from dogbreed.utils.cpus import dataloader_workers, usable_cpus
 
 log = logging.getLogger("train")
 USER_ERRORS = (ConfigError, DataError, PretrainedWeightsUnavailable, UnknownArchitecture)
 
 
 def default_num_workers() -> int:
-    """DataLoader workers per process: the machine's CPUs shared by the processes on this node (at most 8)."""
-    cpus = int(os.environ.get("SM_NUM_CPUS", os.cpu_count() or 1))
-    processes_on_node = int(os.environ.get("LOCAL_WORLD_SIZE", 1))
-    return max(1, min(8, cpus // processes_on_node - 1))
+    """DataLoader workers per process: the node's CPUs shared by its LOCAL_WORLD_SIZE processes."""
+    return dataloader_workers(usable_cpus(), int(os.environ.get("LOCAL_WORLD_SIZE", 1)))
 
 
 def on_sagemaker() -> bool:
