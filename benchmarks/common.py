@@ -1,4 +1,5 @@
-"""What every benchmark shares: the results contract, the machine description, realistic request images.
+"""What every benchmark shares: the results contract, the machine description, realistic request images,
+torch thread settings that do not leak, and the plots' file format.
 
 Results contract: each script writes ``<results-dir>/<name>.json`` with ``device``, ``versions``, ``date``,
 ``details`` and a top-level ``summary`` list of rows
@@ -9,22 +10,27 @@ Results contract: each script writes ``<results-dir>/<name>.json`` with ``device
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import io
 import math
 import os
 import platform
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
+from dogbreed.data.synthetic import class_picture
 from dogbreed.utils.cpus import usable_cpus
 from dogbreed.utils.fileio import write_json_atomically
+from dogbreed.utils.repo import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
+DOG_BREEDS = 133  # the dogImages classes: models and photos are sized for the real task
+PLOT_DPI = 110
 VERSIONED_PACKAGES = (
     "torch",
     "torchvision",
@@ -125,24 +131,70 @@ def write_results(
     return path
 
 
-def percentiles_ms(seconds: list[float] | np.ndarray, points=(50, 95, 99)) -> dict[str, float]:
-    """{"p50": ms, ...} of durations given in seconds."""
+def env_without_aws() -> dict[str, str]:
+    """This environment minus every AWS_ setting: no profile, credentials or endpoint override of the machine
+    leaks into a benchmark's subprocess."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+
+
+def percentiles_ms(
+    seconds: list[float] | np.ndarray, points=(50, 95, 99), digits: int = 3
+) -> dict[str, float]:
+    """{"p50": ms, ...} of durations given in seconds, rounded to `digits` decimals."""
     values = np.asarray(seconds, dtype=np.float64) * 1000.0
     if values.size == 0:
         raise ValueError("no samples")
-    return {f"p{p}": round(float(np.percentile(values, p)), 3) for p in points}
+    return {f"p{p}": round(float(np.percentile(values, p)), digits) for p in points}
 
 
-def photo_jpeg(megapixels: float, seed: int = 0, quality: int = 90) -> bytes:
-    """A photo-like JPEG (gradients, blur, sensor noise, 4:3) of about `megapixels`, as a camera would send.
+def photo(megapixels: float, seed: int = 0, image_format: str = "JPEG", quality: int = 90) -> bytes:
+    """A photo-like picture (gradients, blur, sensor noise, 4:3) of about `megapixels` as a camera would send
+    it, encoded as `image_format` (JPEG at `quality`, or PNG); the dataset generator's photo model.
 
     Noise matters: it keeps the file as large as a real photo's, so decode and transfer costs are realistic.
     """
-    from dogbreed.data.synthetic import class_picture  # tools/: the dataset generator's photo model
-
     width = int(round(math.sqrt(megapixels * 1e6 * 4 / 3)))
     height = int(round(width * 3 / 4))
-    rng = np.random.default_rng(seed)
+    picture = class_picture(np.random.default_rng(seed), seed % DOG_BREEDS, DOG_BREEDS, (width, height))
     buffer = io.BytesIO()
-    class_picture(rng, seed % 133, 133, (width, height)).save(buffer, format="JPEG", quality=quality)
+    picture.save(buffer, format=image_format, **({"quality": quality} if image_format == "JPEG" else {}))
     return buffer.getvalue()
+
+
+def photo_jpeg(megapixels: float, seed: int = 0, quality: int = 90) -> bytes:
+    return photo(megapixels, seed, "JPEG", quality)
+
+
+@contextlib.contextmanager
+def torch_threads(count: int | None = None) -> Iterator[None]:
+    """The block runs at `count` intra-op threads (None: whatever the block sets); torch's setting is restored
+    after, so one measurement's thread count never leaks into the next."""
+    import torch
+
+    before = torch.get_num_threads()
+    if count is not None:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def png_figure(path: Path, *subplots_args, **subplots_kwargs):
+    """Yields the axes of `plt.subplots(...)`; on success lays them out and writes `path` as a PNG.
+
+    matplotlib is imported here, on the file-only Agg backend, so a benchmark pays for it only when plotting.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(*subplots_args, **subplots_kwargs)
+    try:
+        yield axes
+        figure.tight_layout()
+        figure.savefig(path, dpi=PLOT_DPI)
+    finally:
+        plt.close(figure)

@@ -28,9 +28,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from benchmarks.common import REPO_ROOT, SummaryRow, base_parser, write_results
+from benchmarks.capacity_model import SAFETY_FACTOR
+from benchmarks.common import REPO_ROOT, SummaryRow, base_parser, png_figure, write_results
 from benchmarks.endpoint_capacity import NAME as CAPACITY_NAME
-from benchmarks.endpoint_capacity import SAFETY_FACTOR
 
 NAME = "cost"
 DEFAULT_PRICES = REPO_ROOT / "docs" / "instance_prices.csv"
@@ -182,22 +182,16 @@ def summary_rows(rps: float, cores: int, lines: list[CostLine]) -> list[SummaryR
 
 
 def plot(lines: list[CostLine], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     cpu = [line for line in lines if line.usd_per_million_at_target is not None]
-    fig, ax = plt.subplots(figsize=(8, 3.8))
     names = [line.instance_type for line in cpu]
-    ax.bar(names, [line.usd_per_million_at_target for line in cpu], label="at autoscaling target (50% load)")
-    ax.bar(names, [line.usd_per_million_at_max for line in cpu], label="at max sustainable load")
-    ax.set(ylabel="USD per 1M predictions", title="Serving cost per prediction (throughput extrapolated)")
-    ax.grid(axis="y", alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with png_figure(path, figsize=(8, 3.8)) as ax:
+        ax.bar(
+            names, [line.usd_per_million_at_target for line in cpu], label="at autoscaling target (50% load)"
+        )
+        ax.bar(names, [line.usd_per_million_at_max for line in cpu], label="at max sustainable load")
+        ax.set(ylabel="USD per 1M predictions", title="Serving cost per prediction (throughput extrapolated)")
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend()
     return path
 
 

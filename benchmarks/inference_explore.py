@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from benchmarks.common import SummaryRow, base_parser, write_results
+from benchmarks.common import DOG_BREEDS, SummaryRow, base_parser, png_figure, torch_threads, write_results
 from dogbreed.data.synthetic import class_picture
 from dogbreed.model import build_model
 from dogbreed.preprocessing import Preprocessing
@@ -36,7 +36,9 @@ EAGER = "eager channels_last (ours)"
 
 def inputs(count: int) -> torch.Tensor:
     transform = Preprocessing().eval_transform()
-    pictures = [class_picture(np.random.default_rng(seed), seed, 133, (640, 480)) for seed in range(count)]
+    pictures = [
+        class_picture(np.random.default_rng(seed), seed, DOG_BREEDS, (640, 480)) for seed in range(count)
+    ]
     return torch.stack([transform(picture) for picture in pictures])
 
 
@@ -116,41 +118,45 @@ def accuracy(variants: dict[str, Callable], reference: torch.nn.Module, images: 
     return results
 
 
+def measure(quick: bool, rounds: int, images: int) -> tuple[dict, dict, dict, dict]:
+    """Timings and accuracy checks of every variant that runs here, setup seconds, what was skipped (why)."""
+    torch.manual_seed(0)
+    reference = build_model("resnet50", DOG_BREEDS).eval()
+    ours = copy.deepcopy(reference).to(memory_format=torch.channels_last)
+    data = inputs(images)
+    example = data[:1].contiguous()
+    variants = {EAGER: lambda x: ours(x.contiguous(memory_format=torch.channels_last))}
+    setup, skipped = {}, {}
+    if quick:
+        skipped["torch.compile"] = "not run in --quick"
+    else:
+        compiled, setup["torch.compile (inductor, freezing) compile_s"] = compiled_variant(
+            copy.deepcopy(ours), example
+        )
+        variants["torch.compile (inductor, freezing)"] = compiled
+    try:
+        with tempfile.TemporaryDirectory(prefix="inference-explore-") as scratch:
+            onnx, setup["onnx export_s"] = onnx_variants(
+                reference, example, data[: max(2, images // 2)], Path(scratch)
+            )
+            variants.update(onnx)
+            return *time_and_check(variants, reference, data, rounds), setup, skipped
+    except ImportError as error:
+        skipped["ONNX Runtime"] = f"not installed ({error.name})"
+    return *time_and_check(variants, reference, data, rounds), setup, skipped
+
+
+def time_and_check(
+    variants: dict[str, Callable], reference: torch.nn.Module, images: torch.Tensor, rounds: int
+) -> tuple[dict, dict]:
+    return time_variants(variants, images[:1].contiguous(), rounds), accuracy(variants, reference, images)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = base_parser(__doc__.split("\n\n")[0]).parse_args(argv)
     rounds, images = (1, 2) if args.quick else (6, 16)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(THREADS)
-    torch.manual_seed(0)
-    try:
-        reference = build_model("resnet50", 133).eval()
-        ours = copy.deepcopy(reference).to(memory_format=torch.channels_last)
-        data = inputs(images)
-        example = data[:1].contiguous()
-        variants = {EAGER: lambda x: ours(x.contiguous(memory_format=torch.channels_last))}
-        setup = {}
-        skipped = {}
-        if args.quick:
-            skipped["torch.compile"] = "not run in --quick"
-        else:
-            compiled, setup["torch.compile (inductor, freezing) compile_s"] = compiled_variant(
-                copy.deepcopy(ours), example
-            )
-            variants["torch.compile (inductor, freezing)"] = compiled
-        try:
-            with tempfile.TemporaryDirectory(prefix="inference-explore-") as scratch:
-                onnx, setup["onnx export_s"] = onnx_variants(
-                    reference, example, data[: max(2, images // 2)], Path(scratch)
-                )
-                variants.update(onnx)
-                samples = time_variants(variants, example, rounds)
-                checks = accuracy(variants, reference, data)
-        except ImportError as error:
-            skipped["ONNX Runtime"] = f"not installed ({error.name})"
-            samples = time_variants(variants, example, rounds)
-            checks = accuracy(variants, reference, data)
-    finally:
-        torch.set_num_threads(threads)
+    with torch_threads(THREADS):
+        samples, checks, setup, skipped = measure(args.quick, rounds, images)
     p50 = {name: statistics.median(values) * 1e3 for name, values in samples.items()}
     rows = [SummaryRow(f"forward p50, {name}", round(value, 1), "ms") for name, value in p50.items()]
     rows += [
@@ -180,18 +186,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def plot(p50: dict[str, float], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    ax.barh(list(p50), list(p50.values()), color="tab:gray")
-    ax.set(xlabel=f"p50 ms per forward, batch 1, {THREADS} thread", title="Forward-pass options (explored)")
-    ax.grid(alpha=0.3, axis="x")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with png_figure(path, figsize=(8, 3.5)) as ax:
+        ax.barh(list(p50), list(p50.values()), color="tab:gray")
+        ax.set(
+            xlabel=f"p50 ms per forward, batch 1, {THREADS} thread", title="Forward-pass options (explored)"
+        )
+        ax.grid(alpha=0.3, axis="x")
     return path
 
 

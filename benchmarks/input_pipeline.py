@@ -25,14 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
-from torchvision import datasets, transforms
+from PIL import Image
 from tqdm import tqdm
 
-from benchmarks.common import SummaryRow, base_parser, write_results
+from benchmarks.common import SummaryRow, base_parser, png_figure, torch_threads, write_results
+from benchmarks.course_baseline import course_loader_dataset
 from dogbreed.data.dogimages import DogImages, index_split
 from dogbreed.data.synthetic import generate
-from dogbreed.preprocessing import IMAGENET_MEAN, IMAGENET_STD, Preprocessing
+from dogbreed.preprocessing import Preprocessing
 
 NAME = "input_pipeline"
 
@@ -69,18 +69,6 @@ def make_dataset(root: Path, plan: Plan) -> Path:
     return root / "train"
 
 
-def course_loader_dataset(train_dir: Path):
-    transform = transforms.Compose(
-        [
-            transforms.RandomHorizontalFlip(),
-            transforms.Resize((224, 224)),
-            transforms.ToTensor(),
-            transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
-        ]
-    )
-    return datasets.ImageFolder(str(train_dir), transform=transform)
-
-
 def our_datasets(train_dir: Path) -> dict:
     samples, _ = index_split(train_dir)
     preprocessing = Preprocessing()
@@ -114,22 +102,17 @@ def measure(loaders: dict, indices: list[int], plan: Plan) -> dict[str, list[flo
 def main(argv: list[str] | None = None) -> int:
     args = base_parser(__doc__.split("\n\n")[0]).parse_args(argv)
     plan = QUICK if args.quick else FULL
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with tempfile.TemporaryDirectory(prefix="input-pipeline-") as scratch:
-            train_dir = make_dataset(Path(scratch), plan)
-            course = course_loader_dataset(train_dir)
-            ours = our_datasets(train_dir)
-            assert [Path(path).name for path, _ in course.samples] == [
-                s.path.name for s in ours["ours, full decode"].samples
-            ]
-            indices = list(range(len(course)))
-            random.Random(0).shuffle(indices)
-            seconds = measure({"course (ImageFolder)": course, **ours}, indices, plan)
-            megapixels = _megapixels(ours["ours, full decode"].samples)
-    finally:
-        torch.set_num_threads(threads)
+    with torch_threads(1), tempfile.TemporaryDirectory(prefix="input-pipeline-") as scratch:
+        train_dir = make_dataset(Path(scratch), plan)
+        course = course_loader_dataset(train_dir)
+        ours = our_datasets(train_dir)
+        assert [Path(path).name for path, _ in course.samples] == [
+            s.path.name for s in ours["ours, full decode"].samples
+        ]
+        indices = list(range(len(course)))
+        random.Random(0).shuffle(indices)
+        seconds = measure({"course (ImageFolder)": course, **ours}, indices, plan)
+        megapixels = _megapixels(ours["ours, full decode"].samples)
     rates = {name: round(1 / float(np.mean(values)), 2) for name, values in seconds.items()}  # equal batches
     course_rate = rates["course (ImageFolder)"]
     rows = [SummaryRow(f"images/s per worker, {name}", rate, "images/s") for name, rate in rates.items()]
@@ -159,8 +142,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _megapixels(samples) -> list[float]:
-    from PIL import Image
-
     sizes = []
     for sample in samples:
         with Image.open(sample.path) as image:
@@ -169,18 +150,10 @@ def _megapixels(samples) -> list[float]:
 
 
 def plot(rates: dict[str, float], path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    ax.barh(list(rates), list(rates.values()), color=["tab:red", "tab:blue", "tab:green"][: len(rates)])
-    ax.set(xlabel="images/s per DataLoader worker", title="Training input pipeline")
-    ax.grid(alpha=0.3, axis="x")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with png_figure(path, figsize=(8, 3.5)) as ax:
+        ax.barh(list(rates), list(rates.values()), color=["tab:red", "tab:blue", "tab:green"][: len(rates)])
+        ax.set(xlabel="images/s per DataLoader worker", title="Training input pipeline")
+        ax.grid(alpha=0.3, axis="x")
     return path
 
 

@@ -2,9 +2,9 @@
 
 One command for the whole suite (budget: 10 minutes on the 2-core machine):
 
-    python benchmarks/run_all.py            # results JSON + PNGs in benchmarks/results/, docs/benchmarks.md,
-                                            # terraform/autoscaling.auto.tfvars.json
-    python benchmarks/run_all.py --quick    # smoke run; writes the docs and tfvars only where told to
+    python -m benchmarks.run_all            # (make bench) results JSON + PNGs in benchmarks/results/,
+                                            # docs/benchmarks.md, terraform/autoscaling.auto.tfvars.json
+    python -m benchmarks.run_all --quick    # smoke run; writes the docs and tfvars only where told to
 
 Each benchmark is a module in this folder with ``main(argv)``; they run in order (``cost`` last: it reads
 ``endpoint_capacity``'s results), each ``main`` in a fresh interpreter so that no benchmark's imports or
@@ -62,8 +62,8 @@ def selected(only: str | None) -> list[str]:
 def command_for(name: str, argv: list[str]) -> list[str] | None:
     """`python -c "main(argv)"` of the benchmark in a fresh interpreter, or None when this checkout lacks it.
 
-    A fresh process per benchmark: one benchmark's imports (a model's code/ shadowing `dogbreed`), thread
-    settings or memory must not change the next one's numbers."""
+    A fresh process per benchmark: one benchmark's imports, thread settings or memory must not change the
+    next one's numbers."""
     if not (BENCHMARKS_DIR / f"{name}.py").is_file():
         return None
     call = f"import sys; from benchmarks.{name} import main; sys.exit(main(sys.argv[1:]))"

@@ -24,10 +24,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch  # noqa: E402
 from tqdm import tqdm
 
-from benchmarks.common import SummaryRow, base_parser, write_results
+from benchmarks.common import SummaryRow, base_parser, png_figure, torch_threads, write_results
 from dogbreed.data.synthetic import generate
 from dogbreed.training import train
 
@@ -90,16 +89,15 @@ def run_trial(workdir: Path, data: Path, plan: Plan, mode: str, index: int) -> T
 def run_trials(workdir: Path, data: Path, plan: Plan) -> list[Trial]:
     """The trials at one thread; train.py's logging set-up (it reconfigures the root logger) is undone."""
     schedule = ["cache build"] + ["uncached", "cached"] * plan.pairs
-    handlers, level, threads = logging.root.handlers[:], logging.root.level, torch.get_num_threads()
-    torch.set_num_threads(1)
+    handlers, level = logging.root.handlers[:], logging.root.level
     try:
-        return [
-            run_trial(workdir, data, plan, mode, index)
-            for index, mode in enumerate(tqdm(schedule, desc="tuning trials", file=sys.stderr))
-        ]
+        with torch_threads(1):
+            return [
+                run_trial(workdir, data, plan, mode, index)
+                for index, mode in enumerate(tqdm(schedule, desc="tuning trials", file=sys.stderr))
+            ]
     finally:
         logging.root.handlers[:], logging.root.level = handlers, level
-        torch.set_num_threads(threads)
 
 
 def mean_seconds(trials: list[Trial], mode: str) -> float:
@@ -219,28 +217,22 @@ def summary_rows(trials: list[Trial], extrapolated: dict, noise: dict) -> list[S
 
 
 def plot(trials: list[Trial], extrapolated: dict, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (measured_ax, full_ax) = plt.subplots(1, 2, figsize=(10, 4))
     modes = ["uncached", "cache build", "cached"]
-    measured_ax.bar(
-        modes, [mean_seconds(trials, mode) for mode in modes], color=["tab:red", "tab:gray", "tab:green"]
-    )
-    measured_ax.set(ylabel="seconds per trial", title="Measured: small synthetic set")
-    full_ax.bar(
-        ["uncached", "cached"],
-        [extrapolated["uncached_trial_s"], extrapolated["cached_trial_s"]],
-        color=["tab:red", "tab:green"],
-    )
-    full_ax.set(ylabel="seconds per trial (log)", yscale="log", title="Extrapolated: dogImages, 10 epochs")
-    for ax in (measured_ax, full_ax):
-        ax.grid(alpha=0.3, axis="y")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with png_figure(path, 1, 2, figsize=(10, 4)) as (measured_ax, full_ax):
+        measured_ax.bar(
+            modes, [mean_seconds(trials, mode) for mode in modes], color=["tab:red", "tab:gray", "tab:green"]
+        )
+        measured_ax.set(ylabel="seconds per trial", title="Measured: small synthetic set")
+        full_ax.bar(
+            ["uncached", "cached"],
+            [extrapolated["uncached_trial_s"], extrapolated["cached_trial_s"]],
+            color=["tab:red", "tab:green"],
+        )
+        full_ax.set(
+            ylabel="seconds per trial (log)", yscale="log", title="Extrapolated: dogImages, 10 epochs"
+        )
+        for ax in (measured_ax, full_ax):
+            ax.grid(alpha=0.3, axis="y")
     return path
 
 

@@ -12,7 +12,7 @@ import shutil
 
 import pytest
 
-from benchmarks.endpoint_capacity import TFVARS_VARIABLE, invocations_target, write_tfvars
+from benchmarks.capacity_model import TFVARS_VARIABLE, invocations_target, write_autoscaling_target
 from dev import offline_terraform as terraform
 
 pytestmark = [
@@ -31,7 +31,7 @@ def test_plan_tracks_the_benchmark_target(tmp_path):
     workdir = tmp_path / "stack"
     terraform.stage_stack(REPO_ROOT, workdir)
     tfvars = workdir / "terraform" / "autoscaling.auto.tfvars.json"
-    write_tfvars(tfvars, target)
+    write_autoscaling_target(tfvars, target)
     model = tmp_path / "model.tfvars.json"
     model.write_text(json.dumps({"model_data_url": MODEL_URL}))
 

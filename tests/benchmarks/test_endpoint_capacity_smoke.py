@@ -9,9 +9,12 @@ import pytest
 from results_contract import assert_png, load_results
 
 from benchmarks import endpoint_capacity as capacity
+from benchmarks.capacity_endpoint import model_archive
+from benchmarks.capacity_load import LoadPlan, Slo, StepResult, summarize_step
+from benchmarks.capacity_model import TFVARS_VARIABLE, invocations_target, max_sustainable
 
-SLO = capacity.Slo(p99_ms=1000.0, max_error_rate=0.0)
-PLAN = capacity.LoadPlan((1, 2), step_seconds=10.0, warmup_seconds=2.0, max_seconds=60.0, megapixels=(0.3,))
+SLO = Slo(p99_ms=1000.0, max_error_rate=0.0)
+PLAN = LoadPlan((1, 2), step_seconds=10.0, warmup_seconds=2.0, max_seconds=60.0, megapixels=(0.3,))
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +42,8 @@ def test_quick_run_writes_results_plot_and_a_consistent_target(quick_run):
     assert exit_code == 0
     assert [step["concurrency"] for step in details["steps"]] == [1, 2]
     assert all(step["requests"] > 0 and step["failures"] == 0 for step in details["steps"])
-    assert tfvars == {capacity.TFVARS_VARIABLE: round(details["max_sustainable_rps"] * 60 * 0.5)}
-    assert details["invocations_per_instance_target"] == tfvars[capacity.TFVARS_VARIABLE]
+    assert tfvars == {TFVARS_VARIABLE: round(details["max_sustainable_rps"] * 60 * 0.5)}
+    assert details["invocations_per_instance_target"] == tfvars[TFVARS_VARIABLE]
     summary = {row["metric"]: row for row in results["summary"]}
     assert any(row["value"] == details["max_sustainable_rps"] for row in summary.values())
     assert_png(root / "results" / details["plot"])
@@ -59,7 +62,7 @@ def samples(latencies_s, ok=None, start=1000.0, spacing=0.1):
 
 def test_step_statistics_drop_the_warm_up_and_count_completions_in_the_window():
     # 100 requests 0.1 s apart over 10 s, 50 ms each; the first 2 s (20 requests) are warm-up
-    step = capacity.summarize_step(4, samples([0.05] * 100), PLAN, SLO)
+    step = summarize_step(4, samples([0.05] * 100), PLAN, SLO)
 
     assert step.requests == 80
     assert step.throughput_rps == pytest.approx(80 / 8.0)
@@ -71,35 +74,35 @@ def test_latency_is_also_reported_per_request_image():
     rows = samples([0.05] * 100)
     rows[1::2, 1], rows[1::2, 3] = 0.2, 1  # every other request is image 1 and takes 200 ms
 
-    assert capacity.summarize_step(2, rows, PLAN, SLO).p50_ms_by_image == {0: 50.0, 1: 200.0}
+    assert summarize_step(2, rows, PLAN, SLO).p50_ms_by_image == {0: 50.0, 1: 200.0}
 
 
 def test_a_step_over_the_p99_slo_breaks_it():
     latencies = [0.05] * 90 + [1.5] * 10  # p99 = 1500 ms
-    assert not capacity.summarize_step(4, samples(latencies), PLAN, SLO).meets_slo
+    assert not summarize_step(4, samples(latencies), PLAN, SLO).meets_slo
 
 
 def test_a_single_failed_request_breaks_the_slo():
     ok = [True] * 99 + [False]
-    step = capacity.summarize_step(4, samples([0.05] * 100, ok), PLAN, SLO)
+    step = summarize_step(4, samples([0.05] * 100, ok), PLAN, SLO)
 
     assert step.failures == 1
     assert not step.meets_slo
 
 
 def step(concurrency, rps, meets):
-    return capacity.StepResult(concurrency, 100, 0, 8.0, rps, 10, 20, 30, 40, 0.0, meets, {0: 10})
+    return StepResult(concurrency, 100, 0, 8.0, rps, 10, 20, 30, 40, 0.0, meets, {0: 10})
 
 
 def test_max_sustainable_is_the_best_throughput_that_met_the_slo():
     steps = [step(1, 3.0, True), step(2, 5.5, True), step(4, 5.2, True), step(8, 6.0, False)]
-    assert capacity.max_sustainable(steps).concurrency == 2
-    assert capacity.max_sustainable([step(1, 3.0, False)]) is None
+    assert max_sustainable(steps).concurrency == 2
+    assert max_sustainable([step(1, 3.0, False)]) is None
 
 
 def test_invocations_target_is_max_rps_x_60_x_half():
-    assert capacity.invocations_target(7.3) == 219
-    assert capacity.invocations_target(0.001) == 1  # never 0: the stack refuses a non-positive target
+    assert invocations_target(7.3) == 219
+    assert invocations_target(0.001) == 1  # never 0: the stack refuses a non-positive target
 
 
 def test_quick_runs_leave_the_repository_tfvars_alone_unless_asked():
@@ -112,11 +115,11 @@ def test_quick_runs_leave_the_repository_tfvars_alone_unless_asked():
 def test_the_packed_model_is_rebuilt_when_the_serving_code_changes(tmp_path, monkeypatch):
     from dogbreed.packing import artifact
 
-    first = capacity.model_archive("mobilenet_v3_small", tmp_path)
+    first = model_archive("mobilenet_v3_small", tmp_path)
     changed = artifact.ENTRY_MODULE + b"\n# changed\n"
     monkeypatch.setattr(artifact, "ENTRY_MODULE", changed)
-    second = capacity.model_archive("mobilenet_v3_small", tmp_path)
+    second = model_archive("mobilenet_v3_small", tmp_path)
 
     assert second.is_file() and first != second
     assert not first.exists()  # the cache keeps one archive per arch
-    assert capacity.model_archive("mobilenet_v3_small", tmp_path) == second  # reused while nothing changes
+    assert model_archive("mobilenet_v3_small", tmp_path) == second  # reused while nothing changes

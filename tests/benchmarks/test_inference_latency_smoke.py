@@ -6,6 +6,7 @@ import pytest
 from results_contract import assert_png, load_results
 
 from benchmarks import inference_latency
+from benchmarks.course_baseline import course_key
 
 
 @pytest.mark.slow
@@ -30,6 +31,6 @@ def test_quick_run_writes_the_results_contract_and_a_plot(tmp_path):
 
 
 def test_course_path_loads_our_weights_under_the_course_names():
-    assert inference_latency._course_key("backbone.layer1.0.conv1.weight") == "layer1.0.conv1.weight"
-    assert inference_latency._course_key("head.weight") == "fc.0.weight"
-    assert inference_latency._course_key("head.bias") == "fc.0.bias"
+    assert course_key("backbone.layer1.0.conv1.weight") == "layer1.0.conv1.weight"
+    assert course_key("head.weight") == "fc.0.weight"
+    assert course_key("head.bias") == "fc.0.bias"
