@@ -1,18 +1,20 @@
 """The SageMaker session: it stages uploads under code/ in the stack's bucket and never probes that bucket.
 
 No public switch stops the probe (sagemaker 3.27, sagemaker/core/helper/session_helper.py). A bucket passed
-as ``Session(default_bucket=...)`` (or as the config's ``DefaultS3Bucket``) is only an override of the name:
-the first ``default_bucket()`` call still runs ``_create_s3_bucket_if_it_does_not_exist``, which reads the
-bucket's creation date with ListBuckets (boto3/s3/inject.py ``bucket_load``), and when that is denied or
-the bucket is not listed, calls ListObjectsV2 on the bare ``default_bucket_prefix`` (or HeadBucket) and
-CreateBucket on a 404. The least-privilege notebook role may do none of these (policies/notebook.json lists
-only ``code/*``-style prefixes), and ModelTrainer always reaches that call to stage its driver scripts
-(``_resolve_staging_bucket``). ``SessionSettings`` has no such flag either.
+as ``Session(default_bucket=...)`` (or as the config's ``DefaultS3Bucket``) only overrides the name: the
+first ``default_bucket()`` call still runs ``_create_s3_bucket_if_it_does_not_exist``, which reads the
+bucket's creation date with ListBuckets (boto3/s3/inject.py ``bucket_load``) and, when that is denied or the
+bucket is not listed, sends ListObjectsV2 on the bare ``default_bucket_prefix`` (or HeadBucket), then
+CreateBucket on a 404. The notebook role may send none of these (policies/notebook.json allows s3:ListBucket
+only under prefixes such as ``code/*``, and no ListAllMyBuckets or CreateBucket), and ModelTrainer always
+makes that call to stage its driver scripts (``_resolve_staging_bucket`` in sagemaker/train/model_trainer.py).
+``SessionSettings`` has no such flag either.
 
-``default_bucket()`` is the public method every SDK path asks for the bucket, so the session below answers
-it with the Terraform bucket and no request. tests/orchestration/test_fits_the_stack_iam.py proves both
-halves: this session sends nothing for it, and a plain ``Session(default_bucket=...)`` still probes (when
-that test fails, the SDK has changed and this class can go).
+``default_bucket()`` is the public method through which the SDK reads the default bucket (the field behind it
+is read elsewhere only by an ownership check that is off for a bucket the caller named), so the session
+below answers it with the Terraform bucket and sends nothing. tests/orchestration/test_fits_the_stack_iam.py
+proves both halves: this session sends nothing, and a plain ``Session(default_bucket=...)`` still probes
+(when that test fails, the SDK has changed and this class can go).
 """
 
 from __future__ import annotations
