@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dogbreed.orchestration import launch
+from dogbreed.orchestration import cli
+from dogbreed.orchestration.settings import AwsSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
@@ -16,11 +17,11 @@ NOTEBOOK_ROLE = "arn:aws:iam::123456789012:role/dogbreed-notebook"
 
 def run_cli(capsys, *argv: str) -> dict:
     """Run the launcher's CLI in-process; it must succeed and print one JSON object."""
-    code = launch.main(list(argv))
+    code = cli.main(list(argv))
     captured = capsys.readouterr()
     assert code == 0, captured.err[-2000:]
     return json.loads(captured.out)
 
 
-def settings() -> launch.AwsSettings:
-    return launch.AwsSettings(region=REGION, bucket=BUCKET, training_role_arn=TRAINING_ROLE)
+def settings() -> AwsSettings:
+    return AwsSettings(region=REGION, bucket=BUCKET, training_role_arn=TRAINING_ROLE)

@@ -11,11 +11,14 @@ import fnmatch
 import json
 import re
 
+import boto3
 import botocore.client
 import pytest
 from orchestration_support import BUCKET, REGION, REPO_ROOT, run_cli, settings
 
-from dogbreed.orchestration import launch
+from dogbreed.orchestration.results import tuning_results
+from dogbreed.orchestration.s3 import split_s3_uri
+from dogbreed.orchestration.session import make_session
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -45,7 +48,7 @@ def allowed_resources(policy_name: str, action: str) -> list[str]:
 
 
 def s3_allowed(policy_name: str, action: str, uri: str) -> bool:
-    bucket, key = launch.split_s3_uri(uri)
+    bucket, key = split_s3_uri(uri)
     arn = f"arn:aws:s3:::{bucket}/{key}"
     return any(fnmatch.fnmatchcase(arn, pattern) for pattern in allowed_resources(policy_name, action))
 
@@ -54,17 +57,38 @@ def s3_uris(channels: list[dict]) -> list[str]:
     return [c["DataSource"]["S3DataSource"]["S3Uri"] for c in channels]
 
 
+# What the SDK's bucket probe sends (sagemaker/core/helper/session_helper.py, Session.default_bucket);
+# the notebook role may send none of them.
+BUCKET_PROBES = {"ListBuckets", "HeadBucket", "CreateBucket", "ListObjectsV2", "ListObjects"}
+
+
 @pytest.fixture
-def launched(capsys, terraform_outputs, sagemaker):
+def aws_calls(aws_env, monkeypatch) -> list[str]:
+    """Every AWS operation this process sends from now on, in order."""
+    calls: list[str] = []
+    make_api_call = botocore.client.BaseClient._make_api_call
+
+    def recording(client, operation, params):
+        calls.append(operation)
+        return make_api_call(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    return calls
+
+
+@pytest.fixture
+def launched(capsys, terraform_outputs, sagemaker, aws_calls):
     tuning = run_cli(capsys, "tune", "--terraform-outputs", str(terraform_outputs), "--max-jobs", "2")[
         "tuning_job"
     ]
     training = run_cli(
         capsys, "train", "--terraform-outputs", str(terraform_outputs), "--from-tuning-job", tuning
     )
+    probes = BUCKET_PROBES & set(aws_calls)
     return (
         sagemaker.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=tuning),
         sagemaker.describe_training_job(TrainingJobName=training["training_job"]),
+        probes,
     )
 
 
@@ -76,10 +100,12 @@ def test_the_policies_are_readable():
 
 
 def test_a_tune_and_train_round_fits_the_stack_iam(launched, s3, sagemaker):
-    """One round of launches (they are slow), three checks."""
+    """One round of launches (they are slow), four checks."""
+    tuning, training, bucket_probes = launched
     objects_are_where_the_notebook_role_may_write(s3)
-    jobs_read_and_write_where_the_training_role_may(*launched)
-    job_names_match_what_the_notebook_role_may_create(*launched, sagemaker)
+    jobs_read_and_write_where_the_training_role_may(tuning, training)
+    job_names_match_what_the_notebook_role_may_create(tuning, training, sagemaker)
+    assert bucket_probes == set()  # the SDK reached the bucket only through the session's default_bucket()
 
 
 def objects_are_where_the_notebook_role_may_write(s3):
@@ -114,7 +140,7 @@ def jobs_read_and_write_where_the_training_role_may(tuning, training):
 
 
 def job_names_match_what_the_notebook_role_may_create(tuning, training, sagemaker):
-    trial = launch.tuning_results(launch.make_session(settings()), tuning["HyperParameterTuningJobName"])[0]
+    trial = tuning_results(make_session(settings()), tuning["HyperParameterTuningJobName"])[0]
     arns = {
         "sagemaker:CreateHyperParameterTuningJob": tuning["HyperParameterTuningJobArn"],
         "sagemaker:CreateTrainingJob": training["TrainingJobArn"],
@@ -129,19 +155,26 @@ def job_names_match_what_the_notebook_role_may_create(tuning, training, sagemake
         )
 
 
-def test_session_never_probes_the_bucket(aws_env, monkeypatch):
+def test_session_never_probes_the_bucket(aws_calls):
     """The notebook role may not ListBuckets, HeadBucket, ListObjects on the bare prefix or CreateBucket."""
-    calls: list[str] = []
-    make_api_call = botocore.client.BaseClient._make_api_call
-
-    def recording(client, operation, params):
-        calls.append(operation)
-        return make_api_call(client, operation, params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
-    session = launch.make_session(settings())
+    session = make_session(settings())
 
     assert session.default_bucket() == BUCKET
-    assert calls == []
+    assert aws_calls == []
     session.boto_session.client("s3").list_buckets()  # the recorder does see this session's calls
-    assert calls == ["ListBuckets"]
+    assert aws_calls == ["ListBuckets"]
+
+
+def test_the_sdk_still_probes_a_bucket_it_is_given(aws_calls):
+    """Why session.py overrides default_bucket(): Session(default_bucket=...) alone still probes the bucket.
+
+    When this fails, the SDK has stopped probing a given bucket and StackBucketSession can go.
+    """
+    from sagemaker.core.helper.session_helper import Session
+
+    session = Session(
+        boto_session=boto3.Session(region_name=REGION), default_bucket=BUCKET, default_bucket_prefix="code"
+    )
+
+    assert session.default_bucket() == BUCKET
+    assert BUCKET_PROBES & set(aws_calls)

@@ -8,7 +8,7 @@ import re
 import pytest
 from orchestration_support import REPO_ROOT
 
-from dogbreed.orchestration import launch
+from dogbreed.orchestration.specs import DEFAULT_TRAIN_INSTANCE, DEFAULT_TUNE_INSTANCE
 
 PRICES = REPO_ROOT / "docs" / "instance_prices.csv"
 DOC = REPO_ROOT / "docs" / "orchestration.md"
@@ -55,7 +55,7 @@ def test_the_instances_the_project_uses_are_priced():
         (REPO_ROOT / "terraform" / "variables.tf").read_text(),
         re.DOTALL,
     ).group(1)
-    for used in (launch.DEFAULT_TUNE_INSTANCE, launch.DEFAULT_TRAIN_INSTANCE, f"ml.{notebook_default}"):
+    for used in (DEFAULT_TUNE_INSTANCE, DEFAULT_TRAIN_INSTANCE, f"ml.{notebook_default}"):
         assert used.removeprefix("ml.") in table, used
     for name in ("g4dn.xlarge", "g5.xlarge"):
         assert int(table[name]["gpu_count"]) == 1

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import importlib
 import io
 import json
 import subprocess
 import sys
+import tomllib
 from types import SimpleNamespace
 
 import botocore.session
@@ -15,13 +17,19 @@ from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 from orchestration_support import BUCKET, REGION, REPO_ROOT, TRAINING_ROLE
 
-from dogbreed.orchestration import launch
+from dogbreed.orchestration import cli
+from dogbreed.orchestration.errors import LauncherError
+from dogbreed.orchestration.invoke import predict
+from dogbreed.orchestration.publish import write_tfvars
+from dogbreed.orchestration.s3 import default_checkpoint_uri
+from dogbreed.orchestration.settings import AwsSettings, resolve_settings
+from dogbreed.orchestration.source import source_tarball
 
 pytestmark = pytest.mark.timeout(120)
 
 
 def run_cli_failing(capsys, *argv: str) -> str:
-    code = launch.main(list(argv))
+    code = cli.main(list(argv))
     captured = capsys.readouterr()
     assert code == 2, captured
     assert captured.out == ""
@@ -30,7 +38,7 @@ def run_cli_failing(capsys, *argv: str) -> str:
 
 
 def test_settings_come_from_terraform_outputs(terraform_outputs):
-    settings = launch.resolve_settings(terraform_outputs=terraform_outputs)
+    settings = resolve_settings(terraform_outputs=terraform_outputs)
     assert settings.region == REGION
     assert settings.bucket == BUCKET
     assert settings.training_role_arn == TRAINING_ROLE
@@ -38,7 +46,7 @@ def test_settings_come_from_terraform_outputs(terraform_outputs):
 
 
 def test_flags_win_over_terraform_outputs(terraform_outputs):
-    settings = launch.resolve_settings(
+    settings = resolve_settings(
         region="eu-west-1", bucket="other", role="arn:aws:iam::1:role/x", terraform_outputs=terraform_outputs
     )
     assert (settings.region, settings.bucket, settings.training_role_arn) == (
@@ -57,17 +65,17 @@ def test_job_prefix_follows_the_stack_name(tmp_path):
     }
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps({k: {"value": v} for k, v in outputs.items()}))
-    settings = launch.resolve_settings(terraform_outputs=path)
+    settings = resolve_settings(terraform_outputs=path)
     assert (settings.training_job_base, settings.tuning_job_base) == ("mydogs", "mydogs-hpo")
-    assert launch.default_checkpoint_uri(settings).startswith(f"s3://{BUCKET}/checkpoints/mydogs-")
-    assert launch.resolve_settings(job_prefix="other", terraform_outputs=path).job_prefix == "other"
+    assert default_checkpoint_uri(settings).startswith(f"s3://{BUCKET}/checkpoints/mydogs-")
+    assert resolve_settings(job_prefix="other", terraform_outputs=path).job_prefix == "other"
 
 
 def test_flags_alone_need_no_terraform(tmp_path):
-    settings = launch.resolve_settings(
+    settings = resolve_settings(
         region=REGION, bucket=BUCKET, role=TRAINING_ROLE, kms_key="k", terraform_dir=tmp_path / "absent"
     )
-    assert settings == launch.AwsSettings(REGION, BUCKET, TRAINING_ROLE, "k")
+    assert settings == AwsSettings(REGION, BUCKET, TRAINING_ROLE, "k")
 
 
 @pytest.mark.parametrize(
@@ -139,7 +147,7 @@ def test_bad_job_input_is_refused_before_anything_is_sent(
 
 def test_tuning_trials_can_train_the_head_on_cached_features(capsys, terraform_outputs):
     argv = ["tune", "--hp", "freeze-backbone=true", "--hp", "cache-features=true", "--dry-run"]
-    assert launch.main([*argv, "--terraform-outputs", str(terraform_outputs)]) == 0
+    assert cli.main([*argv, "--terraform-outputs", str(terraform_outputs)]) == 0
     request = json.dumps(json.loads(capsys.readouterr().out)["dry_run"]["ModelTrainer"])
     assert '"cache-features": "true"' in request and '"freeze-backbone": "true"' in request
 
@@ -173,7 +181,7 @@ def test_publish_refuses_what_is_not_a_model_archive(capsys, terraform_outputs, 
 def test_publish_dry_run_writes_nothing(capsys, terraform_outputs, tmp_path, aws_env):
     tfvars = tmp_path / "model.auto.tfvars.json"
     url = f"s3://{BUCKET}/models/job/output/model.tar.gz"
-    code = launch.main(
+    code = cli.main(
         [
             "publish",
             "--terraform-outputs",
@@ -193,7 +201,7 @@ def test_publish_dry_run_writes_nothing(capsys, terraform_outputs, tmp_path, aws
 def test_tfvars_is_replaced_whole(tmp_path):
     path = tmp_path / "model.auto.tfvars.json"
     path.write_text('{"model_data_url": "s3://old/model.tar.gz", "stale": 1}')
-    launch.write_tfvars("s3://new/model.tar.gz", path)
+    write_tfvars("s3://new/model.tar.gz", path)
     assert json.loads(path.read_text()) == {"model_data_url": "s3://new/model.tar.gz"}
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
@@ -211,7 +219,7 @@ def test_upload_data_copies_the_layout_encrypted(tmp_path, capsys, terraform_out
         folder = tmp_path / "dogImages" / split / "001.Affenpinscher"
         folder.mkdir(parents=True)
         (folder / "a.jpg").write_bytes(b"jpeg")
-    code = launch.main(
+    code = cli.main(
         ["upload-data", str(tmp_path / "dogImages"), "--terraform-outputs", str(terraform_outputs)]
     )
     assert code == 0, capsys.readouterr().err
@@ -224,7 +232,7 @@ def test_source_tarball_is_reproducible_and_holds_only_training_code():
     import io
     import tarfile
 
-    first, second = launch.source_tarball(), launch.source_tarball()
+    first, second = source_tarball(), source_tarball()
     assert first == second
     with tarfile.open(fileobj=io.BytesIO(first)) as tar:
         names = tar.getnames()
@@ -233,14 +241,32 @@ def test_source_tarball_is_reproducible_and_holds_only_training_code():
     assert not [n for n in names if "notebooks" in n or "orchestration" in n or "__pycache__" in n]
 
 
-def test_help_runs_as_a_script():
+@pytest.mark.parametrize(
+    ("command", "flags"),
+    [
+        ([], ["upload-data", "predict"]),
+        (["upload-data"], ["--dest"]),
+        (["tune"], ["--tune-freeze-backbone", "--dry-run"]),
+        (["results"], ["--plot"]),
+        (["train"], ["--from-tuning-job", "--checkpoint-s3-uri"]),
+        (["publish"], ["--ssm-parameter"]),
+        (["predict"], ["--function-name"]),
+    ],
+)
+def test_help_runs_as_a_script_from_any_directory(tmp_path, command, flags):
     result = subprocess.run(
-        [sys.executable, "-m", "dogbreed.orchestration.launch", "train", "--help"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "-m", "dogbreed.orchestration.cli", *command, "--help"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "--from-tuning-job" in result.stdout
-    assert "--checkpoint-s3-uri" in result.stdout
+    assert result.stdout.startswith(f"usage: {' '.join(['dogbreed-launch', *command])} ")
+    assert all(flag in result.stdout for flag in flags)
+
+
+def test_the_console_script_runs_the_cli():
+    scripts = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    module, _, function = scripts["dogbreed-launch"].partition(":")
+    assert getattr(importlib.import_module(module), function) is cli.main
 
 
 def stubbed_session(stubber_client):
@@ -264,7 +290,7 @@ def test_predict_sends_the_image_as_the_lambdas_json_request(tmp_path):
             lambda_answer(200, answer),
             {"FunctionName": "dogbreed-predict", "Payload": json.dumps(request).encode()},
         )
-        assert launch.predict(stubbed_session(client), "dogbreed-predict", image, top_k=2) == answer
+        assert predict(stubbed_session(client), "dogbreed-predict", image, top_k=2) == answer
         stubber.assert_no_pending_responses()
 
 
@@ -275,8 +301,8 @@ def test_predict_error_answer_is_one_clear_line(tmp_path):
     error = {"error": {"code": "UnsupportedImage", "message": "The image could not be read."}}
     with Stubber(client) as stubber:
         stubber.add_response("invoke", lambda_answer(400, error), {"FunctionName": "f", "Payload": ANY})
-        with pytest.raises(launch.LauncherError, match="f answered 400: The image could not be read."):
-            launch.predict(stubbed_session(client), "f", image)
+        with pytest.raises(LauncherError, match="f answered 400: The image could not be read."):
+            predict(stubbed_session(client), "f", image)
 
 
 def test_predict_needs_a_deployed_function(tmp_path, capsys):

@@ -14,7 +14,7 @@ import pytest
 from orchestration_support import REPO_ROOT, TRAINING_ROLE, run_cli
 
 from dev import offline_terraform as terraform
-from dogbreed.orchestration import launch
+from dogbreed.orchestration.publish import DEFAULT_TFVARS_PATH
 
 pytestmark = [
     pytest.mark.slow,
@@ -35,7 +35,7 @@ def test_plan_of_the_root_stack_deploys_the_published_model(tmp_path, capsys, aw
 
     workdir = tmp_path / "stack"
     terraform.stage_stack(REPO_ROOT, workdir)
-    tfvars = workdir / "terraform" / launch.DEFAULT_TFVARS_PATH.name
+    tfvars = workdir / "terraform" / DEFAULT_TFVARS_PATH.name
     published = run_cli(capsys, "publish", *stack_flags, "--training-job", job, "--tfvars", str(tfvars))
     no_other_vars = tmp_path / "none.tfvars.json"
     no_other_vars.write_text("{}")

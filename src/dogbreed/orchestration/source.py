@@ -6,13 +6,9 @@ SageMaker unpacks it as the job's source dir and runs `train.py` with that dir a
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import io
-import shutil
 import tarfile
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import dogbreed
@@ -45,14 +41,3 @@ def source_tarball() -> bytes:
             with path.open("rb") as file:
                 tar.addfile(info, file)
     return buffer.getvalue()
-
-
-@contextlib.contextmanager
-def staged_source_dir() -> Iterator[Path]:
-    """The source files laid out in a temporary folder, for the SDK to upload as the job's source dir."""
-    with tempfile.TemporaryDirectory(prefix="dogbreed-source-") as directory:
-        for name, path in source_files().items():
-            target = Path(directory) / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-        yield Path(directory)

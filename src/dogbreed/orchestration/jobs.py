@@ -1,0 +1,46 @@
+"""Create the jobs: a hyperparameter tuning job, and the distributed training job (optionally from its best
+trial). Every hyperparameter is checked by train.py's own parser before anything is sent."""
+
+from __future__ import annotations
+
+from dogbreed.orchestration import sdk
+from dogbreed.orchestration.hyperparameters import check_accepted_by_train_script
+from dogbreed.orchestration.results import best_training_job
+from dogbreed.orchestration.s3 import default_checkpoint_uri, upload_source_tarball
+from dogbreed.orchestration.session import make_session
+from dogbreed.orchestration.settings import AwsSettings
+from dogbreed.orchestration.specs import TrainSpec, TuneSpec
+
+
+def check_tune_spec(spec: TuneSpec) -> None:
+    spec.validate()
+    for candidate in spec.candidate_hyperparameters():
+        check_accepted_by_train_script(candidate)
+
+
+def tune(spec: TuneSpec, settings: AwsSettings, session=None, *, wait: bool = False) -> str:
+    """Create the hyperparameter tuning job; returns its name."""
+    check_tune_spec(spec)
+    session = session or make_session(settings)
+    tuner = sdk.build_tuner(spec, settings, session, upload_source_tarball(session, settings))
+    tuner.tune(inputs=sdk.data_inputs(spec, settings), wait=wait)
+    return tuner.latest_tuning_job.hyper_parameter_tuning_job_name
+
+
+def prepare_train_spec(spec: TrainSpec, settings: AwsSettings, session=None) -> None:
+    """Fill in the best trial's hyperparameters (--hp wins) and the checkpoint prefix, then check it all."""
+    if spec.from_tuning_job:
+        best = best_training_job(session or make_session(settings), spec.from_tuning_job)
+        spec.hyperparameters = {**best.hyperparameters, **spec.hyperparameters}
+    spec.checkpoint_s3_uri = spec.checkpoint_s3_uri or default_checkpoint_uri(settings)
+    spec.validate()
+    check_accepted_by_train_script(spec.hyperparameters)
+
+
+def train(spec: TrainSpec, settings: AwsSettings, session=None, *, wait: bool = False) -> str:
+    """Create the distributed training job (torchrun on every instance); returns its name."""
+    session = session or make_session(settings)
+    prepare_train_spec(spec, settings, session)
+    trainer = sdk.build_distributed_trainer(spec, settings, session, upload_source_tarball(session, settings))
+    trainer.train(input_data_config=sdk.data_inputs(spec, settings), wait=wait, logs=wait)
+    return sdk.started_training_job_name(trainer)
