@@ -38,6 +38,7 @@ def source_tarball() -> bytes:
         for name, path in source_files().items():
             info = tar.gettarinfo(str(path), arcname=name)
             info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
+            info.mode = 0o644  # the same bytes from every checkout, whatever its umask
             with path.open("rb") as file:
                 tar.addfile(info, file)
     return buffer.getvalue()
