@@ -1,62 +1,57 @@
-"""Lambda handler overhead: cold import, warm per-request time excluding the endpoint, zip size.
+"""Lambda handler overhead, the Powertools handler beside the stdlib one it replaced: cold, warm, zip size.
 
-Cold: ``benchmarks/lambda_cold_probe.py`` in many fresh interpreters, each importing
-``functions/predict/handler.py`` (module-scope boto3 client and settings, as Lambda's INIT phase does) and
-answering its first request. Warm: the handler imported once, requests of every event shape (API Gateway
-REST v1 and HTTP v2, JSON and binary bodies, Function URL, direct) and several photo sizes sent round-robin,
-so the machine's noise spreads evenly over them. The endpoint is replaced at botocore's ``before-send`` event
-(``benchmarks/lambda_stub.py``): signing, serialisation and response parsing still run, the network does not.
-Goal: warm p50 <= 5 ms for a typical upload (the 0.3 MP photo, about 110 KB).
+Handlers (benchmarks/lambda_handlers.py): the stdlib + boto3 single file from git history, and today's zip
+(dogbreed.predict_api with Powertools Logger, Metrics and Tracer, tracing active). Each runs in fresh
+interpreters under the same function environment. Cold: ``benchmarks/lambda_cold_probe.py`` imports the
+handler (Lambda's INIT: settings, boto3 client, Powertools) and answers its first request, many times,
+alternating the handlers so the machine's noise falls on both alike. Warm: ``benchmarks/lambda_warm_probe.py``
+sends every event shape (Function URL JSON, binary and base64 JSON bodies; direct) and several photo sizes
+round-robin. The endpoint is replaced at botocore's ``before-send`` event (``benchmarks/lambda_stub.py``):
+signing, serialisation and response parsing still run, the network does not.
+Goal (today's handler): warm p50 <= 5 ms for a typical upload (the 0.3 MP photo, about 110 KB).
 
     python -m benchmarks.lambda_overhead [--quick]
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from benchmarks.common import (
-    REPO_ROOT,
-    SummaryRow,
-    base_parser,
-    photo_jpeg,
-    write_results,
+from benchmarks.common import REPO_ROOT, SummaryRow, base_parser, photo_jpeg, write_results
+from benchmarks.lambda_handlers import (
+    BASELINE_COMMIT,
+    FUNCTION_ENV,
+    baseline_handler,
+    cold_start,
+    lambda_env,
+    powertools_handler,
+    warm_samples,
+    xray_daemon,
 )
-from dev.lambda_runtime import FUNCTION_DIR, import_lambda_handler
+from benchmarks.lambda_warm_probe import timed_call
+from dev.lambda_runtime import import_lambda_handler
 
 NAME = "lambda_overhead"
-COLD_PROBE = Path(__file__).resolve().parent / "lambda_cold_probe.py"
 DEFAULT_ZIP = REPO_ROOT / "build" / "predict_lambda.zip"
 WARM_GOAL_MS = 5.0
 TYPICAL_MEGAPIXELS = 0.3
-FUNCTION_ENV = {  # the configuration Terraform gives the function; fake credentials, nothing leaves the host
-    "ENDPOINT_NAME": "dogbreed-endpoint",
-    "AWS_ACCESS_KEY_ID": "benchmark",
-    "AWS_SECRET_ACCESS_KEY": "benchmark",
-    "AWS_SESSION_TOKEN": "benchmark",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_REGION": "us-east-1",
-}
+CURRENT = "powertools"
 
 
 def get_args_parser():
     parser = base_parser(__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--cold-runs", type=int, default=None, help="fresh interpreters (default 25, quick 3)"
+        "--cold-runs", type=int, default=None, help="fresh interpreters per handler (default 25, quick 3)"
     )
     parser.add_argument(
-        "--warm-rounds", type=int, default=None, help="rounds over every request (default 150)"
+        "--warm-rounds", type=int, default=None, help="rounds over every request (default 150, quick 5)"
     )
     parser.add_argument(
         "--zip", type=Path, default=None, help=f"zip to build and measure (default {DEFAULT_ZIP})"
@@ -64,45 +59,13 @@ def get_args_parser():
     return parser
 
 
-# --- cold
-def cold_starts(runs: int, event: dict) -> list[dict]:
-    """Each run: a fresh interpreter imports the handler and answers one request."""
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **FUNCTION_ENV}
-    env.pop("PYTHONPATH", None)
-    with tempfile.NamedTemporaryFile("w", suffix=".json") as event_file:
-        json.dump(event, event_file)
-        event_file.flush()
-        command = [sys.executable, str(COLD_PROBE), str(FUNCTION_DIR), event_file.name]
-        return [_probe(command, env) for _ in tqdm(range(runs), desc="lambda cold starts", file=sys.stderr)]
-
-
-def _probe(command: list[str], env: dict) -> dict:
-    started = time.perf_counter()
-    done = subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=120, cwd=tempfile.gettempdir()
-    )
-    wall = time.perf_counter() - started
-    if done.returncode != 0:
-        raise RuntimeError(f"cold-start probe failed:\n{done.stderr[-2000:]}")
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    if result["status"] != 200 or result["endpoint_calls"] != 1:
-        raise RuntimeError(f"cold-start probe did not answer through the canned endpoint: {result}")
-    return result | {"process_wall_s": wall}
-
-
-# --- warm
+# --- in-process use (tests): today's handler under the function's environment, tracing off
 def load_handler():
-    """The handler module, imported once under the function's environment, as a warm container holds it."""
-    with _environment(FUNCTION_ENV):
-        return import_lambda_handler()  # settings and client from FUNCTION_ENV
-
-
-@contextlib.contextmanager
-def _environment(values: dict[str, str]):
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
+    """The app module, imported once under the function's environment, as a warm container holds it."""
+    saved = {name: os.environ.get(name) for name in FUNCTION_ENV}
+    os.environ.update(FUNCTION_ENV)
     try:
-        yield
+        return import_lambda_handler()
     finally:
         for name, value in saved.items():
             if value is None:
@@ -111,8 +74,13 @@ def _environment(values: dict[str, str]):
                 os.environ[name] = value
 
 
+def _call(handler, event: dict, context) -> tuple[float, float, dict]:
+    return timed_call(handler, event, context)
+
+
+# --- requests
 def request_events(megapixels: tuple[float, ...]) -> dict[str, dict]:
-    """Every event shape the function accepts, for each photo size: {"0.3MP/http-v2-binary": event}."""
+    """Every event shape the function accepts, for each photo size: {"0.3MP/function-url-binary": event}."""
     from dev.lambda_events import events_for
 
     events = {}
@@ -122,56 +90,22 @@ def request_events(megapixels: tuple[float, ...]) -> dict[str, dict]:
     return events
 
 
-def warm_requests(handler, events: dict[str, dict], rounds: int) -> dict[str, dict]:
-    """Round-robin over all events `rounds` times; per event: total and botocore (endpoint_ms) times."""
-    from benchmarks.lambda_stub import CannedEndpoint
-    from dev.lambda_events import FakeLambdaContext
-
-    endpoint = CannedEndpoint(handler.RUNTIME)
-    context = FakeLambdaContext()
-    samples = {name: {"total_s": [], "cpu_s": [], "botocore_s": []} for name in events}
-    for event in events.values():  # warm-up: first use of each code path is not a warm request
-        _call(handler, event, context)
-    for _ in tqdm(range(rounds), desc="lambda warm requests", unit="round", file=sys.stderr):
-        for name, event in events.items():
-            elapsed, cpu, log = _call(handler, event, context)
-            samples[name]["total_s"].append(elapsed)
-            samples[name]["cpu_s"].append(cpu)
-            samples[name]["botocore_s"].append(log["endpoint_ms"] / 1000.0)
-    if endpoint.calls != (rounds + 1) * len(events):
-        raise RuntimeError(f"expected every request to reach the canned endpoint, got {endpoint.calls}")
-    return samples
-
-
-def _call(handler, event: dict, context) -> tuple[float, float, dict]:
-    """One invocation: wall time, this thread's CPU time (immune to being preempted by the machine's other
-    tenants) and the handler's log line, which goes to a buffer (CloudWatch's pipe in Lambda)."""
-    sink = io.StringIO()
-    with contextlib.redirect_stdout(sink):
-        started, cpu_started = time.perf_counter(), time.thread_time()
-        response = handler.handler(event, context)
-        elapsed, cpu = time.perf_counter() - started, time.thread_time() - cpu_started
-    if response["statusCode"] != 200:
-        raise RuntimeError(f"handler answered {response['statusCode']}: {response['body'][:300]}")
-    return elapsed, cpu, json.loads(sink.getvalue().splitlines()[-1])
-
-
-# --- zip
-def zip_size(output: Path) -> dict:
-    import zipfile
-
-    from dogbreed.packing.lambda_zip import build_zip
-
-    digest = build_zip(FUNCTION_DIR, output)
-    with zipfile.ZipFile(output) as archive:
-        entries = archive.infolist()
-    return {
-        "path": str(output),
-        "bytes": output.stat().st_size,
-        "entries": len(entries),
-        "uncompressed_bytes": sum(entry.file_size for entry in entries),
-        "base64_sha256": digest,
-    }
+def measure(handlers, events: dict[str, dict], cold_runs: int, rounds: int, scratch: Path) -> dict:
+    """{name: {"warm": samples, "cold": [runs]}} for every measurable handler."""
+    events_file, cold_event_file = scratch / "events.json", scratch / "cold_event.json"
+    events_file.write_text(json.dumps(events))
+    cold_event_file.write_text(json.dumps(events[f"{TYPICAL_MEGAPIXELS:g}MP/function-url-binary"]))
+    measured = {h.name: {"warm": None, "cold": []} for h in handlers if h.function_dir}
+    with xray_daemon() as daemon:
+        envs = {h.name: lambda_env(h, daemon) for h in handlers if h.function_dir}
+        for handler in tqdm([h for h in handlers if h.function_dir], desc="lambda warm", file=sys.stderr):
+            measured[handler.name]["warm"] = warm_samples(handler, envs[handler.name], events_file, rounds)
+        for _ in tqdm(range(cold_runs), desc="lambda cold starts (each handler)", file=sys.stderr):
+            for handler in (h for h in handlers if h.function_dir):  # alternating: noise falls on both alike
+                measured[handler.name]["cold"].append(
+                    cold_start(handler, envs[handler.name], cold_event_file)
+                )
+    return measured
 
 
 # --- report
@@ -209,65 +143,87 @@ def by_image(warm: dict[str, dict], key: str) -> dict[str, list[float]]:
     return pooled
 
 
-def summary_rows(cold: list[dict], warm: dict[str, dict], zip_info: dict) -> list[SummaryRow]:
+def cold_summary(cold: list[dict]) -> dict:
+    starts = [c["import_s"] + c["first_request_s"] for c in cold]
+    return {
+        "runs": cold,
+        "import_ms": {q: _ms([c["import_s"] for c in cold], q) for q in (50, 95)},
+        "first_request_ms": {q: _ms([c["first_request_s"] for c in cold], q) for q in (50, 95)},
+        "cold_start_ms": {q: _ms(starts, q) for q in (50, 95)},
+        "process_wall_ms": {q: _ms([c["process_wall_s"] for c in cold], q) for q in (50, 95)},
+    }
+
+
+def handler_rows(handler, result: dict, shapes: int) -> list[SummaryRow]:
+    """One handler's rows; the warm goal row only for today's handler."""
+    cold, warm, label = result["cold"], result["warm"], handler.label
     wall, cpu = by_image(warm, "total_s"), by_image(warm, "cpu_s")
     typical = f"{TYPICAL_MEGAPIXELS:g}MP"
     typical_p50 = _ms(wall[typical], 50)
+    goal = (
+        {"goal": f"<= {WARM_GOAL_MS:g} ms", "met": typical_p50 <= WARM_GOAL_MS}
+        if handler.name == CURRENT
+        else {}
+    )
     rows = [
         SummaryRow(
-            f"Lambda cold import of handler.py, p50 of {len(cold)} fresh processes",
-            _ms([c["import_s"] for c in cold], 50),
+            f"{label}: cold start (import + first request), p50 of {len(cold)} fresh processes",
+            cold_summary(cold)["cold_start_ms"][50],
+            "ms",
+        ),
+        SummaryRow(f"{label}: cold import, p50", _ms([c["import_s"] for c in cold], 50), "ms"),
+        SummaryRow(
+            f"{label}: first request after cold import, p50",
+            _ms([c["first_request_s"] for c in cold], 50),
             "ms",
         ),
         SummaryRow(
-            "Lambda first request after cold import, p50", _ms([c["first_request_s"] for c in cold], 50), "ms"
-        ),
-        SummaryRow(
-            f"Lambda warm overhead p50, {typical} photo, all 6 event shapes (endpoint stubbed)",
+            f"{label}: warm overhead p50, {typical} photo, all {shapes} event shapes (endpoint stubbed)",
             typical_p50,
             "ms",
-            f"<= {WARM_GOAL_MS:g} ms",
-            typical_p50 <= WARM_GOAL_MS,
+            **goal,
         ),
-        SummaryRow(f"Lambda warm overhead p99, {typical} photo", _ms(wall[typical], 99), "ms"),
+        SummaryRow(f"{label}: warm overhead p99, {typical} photo", _ms(wall[typical], 99), "ms"),
     ]
-    for size in wall:
-        if size != typical:
-            rows.append(SummaryRow(f"Lambda warm overhead p50, {size} photo", _ms(wall[size], 50), "ms"))
-    for size in cpu:
-        rows.append(
-            SummaryRow(f"Lambda warm CPU time per request p50, {size} photo", _ms(cpu[size], 50), "ms")
-        )
-    zip_kib = round(zip_info["bytes"] / 1024, 1)
-    return rows + [SummaryRow("Lambda zip size (build/predict_lambda.zip)", zip_kib, "KiB")]
+    rows += [
+        SummaryRow(f"{label}: warm overhead p50, {size} photo", _ms(wall[size], 50), "ms")
+        for size in wall
+        if size != typical
+    ]
+    rows += [
+        SummaryRow(f"{label}: warm CPU time per request p50, {size} photo", _ms(cpu[size], 50), "ms")
+        for size in cpu
+    ]
+    return rows + [SummaryRow(f"{label}: deployment zip size", round(handler.zip_bytes / 1024, 1), "KiB")]
 
 
-def plot(warm_rows: list[dict], cold: list[dict], path: Path) -> Path:
+def plot(handlers, measured: dict, path: Path) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (warm_ax, cold_ax) = plt.subplots(1, 2, figsize=(12, 4.5), gridspec_kw={"width_ratios": [3, 1]})
-    labels = [row["request"] for row in warm_rows]
-    positions = np.arange(len(labels))
-    height = 0.4
-    warm_ax.barh(positions + height / 2, [r["p50_ms"] for r in warm_rows], height, label="wall time p50")
-    warm_ax.barh(
-        positions - height / 2,
-        [r["cpu_p50_ms"] for r in warm_rows],
-        height,
-        label="CPU time p50 (excludes preemption by other tenants)",
-    )
+    shown = [h for h in handlers if h.name in measured]
+    tables = {h.name: warm_table(measured[h.name]["warm"]) for h in shown}
+    labels = [row["request"] for row in tables[shown[0].name]]
+    fig, (warm_ax, cold_ax) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [3, 2]})
+    positions, height = np.arange(len(labels)), 0.8 / len(shown)
+    for offset, handler in enumerate(shown):
+        values = [row["p50_ms"] for row in tables[handler.name]]
+        warm_ax.barh(
+            positions + (offset - (len(shown) - 1) / 2) * height, values, height, label=handler.label
+        )
     warm_ax.axvline(WARM_GOAL_MS, color="red", linestyle=":", label=f"goal p50 {WARM_GOAL_MS:g} ms")
     warm_ax.set_yticks(positions, labels, fontsize=7)
-    warm_ax.set(xlabel="warm p50 per request (ms), endpoint stubbed", title="Lambda warm overhead")
+    warm_ax.set(xlabel="warm wall time p50 per request (ms), endpoint stubbed", title="Lambda warm overhead")
     warm_ax.legend(fontsize=8)
-    cold_ax.boxplot(
-        [[c["import_s"] * 1000 for c in cold], [c["first_request_s"] * 1000 for c in cold]],
-        tick_labels=["import", "1st request"],
-    )
-    cold_ax.set(ylabel="ms", title=f"Cold start ({len(cold)} processes)")
+    series, ticks = [], []
+    for handler in shown:
+        cold = measured[handler.name]["cold"]
+        series += [[c["import_s"] * 1000 for c in cold], [c["first_request_s"] * 1000 for c in cold]]
+        ticks += [f"{handler.name}\nimport", f"{handler.name}\n1st request"]
+    cold_ax.boxplot(series, tick_labels=ticks)
+    cold_ax.set(ylabel="ms", title=f"Cold start ({len(measured[shown[0].name]['cold'])} processes each)")
     for ax in (warm_ax, cold_ax):
         ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -282,29 +238,34 @@ def main(argv: list[str] | None = None) -> int:
     rounds = args.warm_rounds or (5 if args.quick else 150)
     megapixels = (TYPICAL_MEGAPIXELS,) if args.quick else (TYPICAL_MEGAPIXELS, 1.0, 3.0)
     events = request_events(megapixels)
-    handler = load_handler()
-    warm = warm_requests(handler, events, rounds)
-    cold = cold_starts(cold_runs, events[f"{TYPICAL_MEGAPIXELS:g}MP/http-v2-binary"])
-    with tempfile.TemporaryDirectory(prefix="lambda-zip-") as scratch:
-        zip_path = args.zip or (Path(scratch) / "predict_lambda.zip" if args.quick else DEFAULT_ZIP)
-        zip_info = zip_size(zip_path)
+    shapes = len({name.split("/", 1)[1] for name in events})
+    with tempfile.TemporaryDirectory(prefix="lambda-overhead-") as scratch:
+        scratch = Path(scratch)
+        zip_path = args.zip or (scratch / "predict_lambda.zip" if args.quick else DEFAULT_ZIP)
+        handlers = [baseline_handler(scratch), powertools_handler(scratch, zip_path)]
+        measured = measure(handlers, events, cold_runs, rounds, scratch)
     args.results_dir.mkdir(parents=True, exist_ok=True)
-    rows = warm_table(warm)
-    plot_path = plot(rows, cold, args.results_dir / f"{NAME}.png")
-    details = {
-        "warm": rows,
-        "warm_rounds": rounds,
-        "cold": {
-            "runs": cold,
-            "import_ms": {q: _ms([c["import_s"] for c in cold], q) for q in (50, 95)},
-            "first_request_ms": {q: _ms([c["first_request_s"] for c in cold], q) for q in (50, 95)},
-            "process_wall_ms": {q: _ms([c["process_wall_s"] for c in cold], q) for q in (50, 95)},
-        },
-        "zip": zip_info,
+    plot_path = plot(handlers, measured, args.results_dir / f"{NAME}.png")
+    rows, details = [], {"handlers": {}, "warm_rounds": rounds, "baseline_commit": BASELINE_COMMIT}
+    for handler in handlers:
+        if handler.name not in measured:
+            details["handlers"][handler.name] = {"label": handler.label, "unmeasured": handler.unmeasured}
+            continue
+        result = measured[handler.name]
+        rows += handler_rows(handler, result, shapes)
+        details["handlers"][handler.name] = {
+            "label": handler.label,
+            "warm": warm_table(result["warm"]),
+            "cold": cold_summary(result["cold"]),
+            "zip_bytes": handler.zip_bytes,
+        }
+    details |= {
+        "zip": {"path": str(zip_path), "bytes": details["handlers"][CURRENT]["zip_bytes"]},
         "stub": "botocore before-send hook answering InvokeEndpoint with 5 canned predictions",
+        "tracing": "active (LAMBDA_TASK_ROOT, _X_AMZN_TRACE_ID, a local UDP X-Ray daemon address) for both",
         "plot": plot_path.name,
     }
-    write_results(args.results_dir, NAME, summary_rows(cold, warm, zip_info), details, quick=args.quick)
+    write_results(args.results_dir, NAME, rows, details, quick=args.quick)
     return 0
 
 

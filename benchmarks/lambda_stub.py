@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 
 from botocore.awsrequest import AWSResponse
 
 EVENT = "before-send.sagemaker-runtime.InvokeEndpoint"
+APP_MODULE = "dogbreed.predict_api.app"  # where the package's handler keeps its client
 CANNED_PREDICTIONS = {
     "predictions": [
         {"label": label, "index": index, "probability": probability}
@@ -55,3 +57,10 @@ class CannedEndpoint:
             "x-Amzn-Invoked-Production-Variant": "AllTraffic",
         }
         return AWSResponse(request.url, 200, headers, _RawBody(self._answer))
+
+
+def client_of(handler_module):
+    """The sagemaker-runtime client of a loaded handler: the app module's for the package's thin entry module,
+    the module's own RUNTIME for a single-file handler."""
+    owner = sys.modules.get(APP_MODULE, handler_module)
+    return owner.RUNTIME

@@ -7,15 +7,16 @@ Steps: (1) a small dataset (generated, or a per-class slice of a dogImages folde
 (2) training/train.py with --no-pretrained (no downloads) packs model.tar.gz; (3) the local endpoint hosts
 it the way the SageMaker PyTorch container does and answers InvokeEndpoint; a local https image host
 (throwaway CA) serves the images for URL requests; (4) the Lambda handler runs in-process, its boto3 client
-redirected by AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME, and gets every image in every event form; (5) the top-5
-per image and the latencies are printed, results and the handler's log lines written to <workdir>, and
-everything is stopped.
+redirected by AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME, and gets every image in every event form (Function URL JSON,
+binary and base64 JSON bodies; direct invocations with the image and with its URL); (5) the top-5 per image
+and the latencies are printed, results, the handler's log lines and its EMF metrics written to <workdir>,
+and everything is stopped.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
+import io
 import json
 import os
 import shutil
@@ -29,7 +30,7 @@ from tqdm import tqdm
 
 from dev.image_host import LocalImageHost
 from dev.lambda_events import FakeLambdaContext, events_for
-from dev.lambda_runtime import import_lambda_handler
+from dev.lambda_runtime import function_output, import_lambda_handler, split_output
 from dogbreed.local_endpoint import LocalEndpoint
 from dogbreed.utils.repo import REPO_ROOT
 
@@ -156,17 +157,21 @@ def event_forms(image: Path, url: str) -> dict[str, dict]:
     return events_for(image.read_bytes(), content_type) | {"direct-url": {"url": url}}
 
 
-def call_every_form(handler, images: list[Path], host: LocalImageHost, repeats: int, log: Path) -> list[dict]:
-    """Every image in every event form, `repeats` times; the handler's JSON log lines go to `log`."""
+def call_every_form(
+    handler, images: list[Path], host: LocalImageHost, repeats: int, workdir: Path
+) -> list[dict]:
+    """Every image in every event form, `repeats` times; what the handler writes (its JSON log lines and EMF
+    metrics, stdout in Lambda) goes to lambda_logs.jsonl and lambda_metrics.jsonl in `workdir`."""
     results = []
     total = len(images) * len(event_forms(images[0], "")) * repeats
-    with tqdm(total=total, desc="Lambda calls", unit="call") as progress, log.open("w") as log_file:
+    output = io.StringIO()
+    with tqdm(total=total, desc="Lambda calls", unit="call") as progress:
         for image in images:
             url = host.add(f"/{image.parent.name}/{image.name}", image.read_bytes())
             for form, event in event_forms(image, url).items():
                 for _ in range(repeats):
                     started = time.perf_counter()
-                    with contextlib.redirect_stdout(log_file):
+                    with function_output(output):
                         response = handler.handler(event, FakeLambdaContext())
                     latency_ms = (time.perf_counter() - started) * 1000
                     results.append(
@@ -179,6 +184,9 @@ def call_every_form(handler, images: list[Path], host: LocalImageHost, repeats: 
                         }
                     )
                     progress.update()
+    logs, metrics = split_output(output.getvalue())
+    for name, records in (("lambda_logs.jsonl", logs), ("lambda_metrics.jsonl", metrics)):
+        (workdir / name).write_text("".join(json.dumps(record) + "\n" for record in records))
     return results
 
 
@@ -236,7 +244,7 @@ def main(args: argparse.Namespace) -> int:
         handler = import_lambda_handler()  # after the environment is set: it is read once, at cold start
 
         step(f"4/5 calling the Lambda handler: {len(images)} image(s) x every event form x {args.repeats}")
-        results = call_every_form(handler, images, host, args.repeats, args.workdir / "lambda_logs.jsonl")
+        results = call_every_form(handler, images, host, args.repeats, args.workdir)
     step("5/5 results (endpoint and image host stopped)")
     print_training(args.workdir / "output" / "metrics.json")
     print_report(results)
@@ -244,7 +252,8 @@ def main(args: argparse.Namespace) -> int:
     ok = all(r["status"] == 200 for r in results)
     print(
         f"\n{'demo finished' if ok else 'demo FAILED'} in {time.perf_counter() - started:.0f} s; "
-        f"results (demo_results.json) and handler logs (lambda_logs.jsonl) in {args.workdir}"
+        f"results (demo_results.json), handler logs and metrics (lambda_logs.jsonl, lambda_metrics.jsonl) "
+        f"in {args.workdir}"
     )
     return 0 if ok else 1
 

@@ -1,53 +1,61 @@
-"""The Lambda events API Gateway and Function URLs deliver, trimmed to what matters, for local runs and tests.
+"""The events the prediction Lambda receives, from the sample JSON files in dev/events/, for local runs
+and tests.
 
-Each builder takes the HTTP body as Lambda sees it: text, or base64 text with ``b64=True`` (binary bodies).
+    function_url.json   a Function URL request (payload format 2.0, AWS_IAM auth): what the stack deploys
+    direct.json         a direct invocation: the JSON request itself (`aws lambda invoke`, `dogbreed-launch
+                        predict`)
+
+Both carry the same small PNG with top_k 3, so each is a complete request as it stands.
+
+The Function URL sample follows AWS's request payload example
+(https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html#urls-payloads). Builders take the HTTP body
+as Lambda hands it over: text, or base64 text with ``b64=True`` (binary bodies are always base64-encoded).
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import uuid
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+EVENTS_DIR = Path(__file__).resolve().parent / "events"
 
 
-def rest_v1_event(body: str | None, *, content_type: str = "application/json", b64: bool = False) -> dict:
-    """API Gateway REST API (payload format 1.0), Lambda proxy integration."""
-    return {
-        "resource": "/predict",
-        "path": "/predict",
-        "httpMethod": "POST",
-        "headers": {"Content-Type": content_type},
-        "multiValueHeaders": {"Content-Type": [content_type]},
-        "queryStringParameters": None,
-        "requestContext": {"requestId": str(uuid.uuid4()), "stage": "prod", "httpMethod": "POST"},
-        "body": body,
-        "isBase64Encoded": b64,
-    }
-
-
-def http_v2_event(body: str | None, *, content_type: str = "application/json", b64: bool = False) -> dict:
-    """API Gateway HTTP API (payload format 2.0)."""
-    return {
-        "version": "2.0",
-        "routeKey": "POST /predict",
-        "rawPath": "/predict",
-        "rawQueryString": "",
-        "headers": {"content-type": content_type},
-        "requestContext": {"http": {"method": "POST", "path": "/predict"}, "requestId": str(uuid.uuid4())},
-        "body": body,
-        "isBase64Encoded": b64,
-    }
+@cache
+def sample_event(name: str) -> dict:
+    """dev/events/<name>.json, parsed once (callers get copies)."""
+    return json.loads((EVENTS_DIR / f"{name}.json").read_text())
 
 
 def function_url_event(
-    body: str | None, *, content_type: str = "application/json", b64: bool = False
+    body: str | None,
+    *,
+    content_type: str = "application/json",
+    b64: bool = False,
+    query: dict[str, str] | None = None,
 ) -> dict:
-    """Lambda Function URL: the 2.0 shape with routeKey $default; binary bodies arrive base64-encoded."""
-    event = http_v2_event(body, content_type=content_type, b64=b64)
-    event["routeKey"] = "$default"
-    event["requestContext"]["domainName"] = "abc123.lambda-url.us-east-1.on.aws"
+    """A Function URL event carrying `body` (None: no body at all, as for a bodiless request)."""
+    event = copy.deepcopy(sample_event("function_url"))
+    event["headers"]["content-type"] = content_type
+    event["requestContext"]["requestId"] = str(uuid.uuid4())
+    event["isBase64Encoded"] = b64
+    if body is None:
+        del event["body"]
+    else:
+        event["body"] = body
+    if query:
+        event["queryStringParameters"] = dict(query)
+        event["rawQueryString"] = "&".join(f"{key}={value}" for key, value in query.items())
     return event
+
+
+def direct_event(request: dict) -> dict:
+    """A direct invocation: the request is the event (as in dev/events/direct.json)."""
+    return dict(request)
 
 
 def b64(data: bytes) -> str:
@@ -59,12 +67,10 @@ def events_for(image: bytes, content_type: str = "image/jpeg", top_k: int | None
     request = {"image": b64(image)} | ({"top_k": top_k} if top_k else {})
     text = json.dumps(request)
     return {
-        "rest-v1-json": rest_v1_event(text),
-        "rest-v1-binary": rest_v1_event(b64(image), content_type=content_type, b64=True),
-        "http-v2-json": http_v2_event(text),
-        "http-v2-binary": http_v2_event(b64(image), content_type=content_type, b64=True),
+        "function-url-json": function_url_event(text),
+        "function-url-binary": function_url_event(b64(image), content_type=content_type, b64=True),
         "function-url-json-b64": function_url_event(b64(text.encode()), b64=True),
-        "direct": request,
+        "direct": direct_event(request),
     }
 
 

@@ -1,4 +1,5 @@
-# Prediction Lambda contracts: publish + live alias, concurrency, Function URL auth, least-privilege policy.
+# Prediction Lambda contracts: publish + live alias, concurrency, Function URL auth, least-privilege policy, the
+# AWS-managed Powertools layer, and the time budget reaching the code as the environment it reads.
 mock_provider "aws" {
   source = "./tests/mocks"
 }
@@ -51,6 +52,26 @@ run "function_alias_and_concurrency" {
     error_message = "The environment must carry ENDPOINT_NAME, TOP_K, MAX_IMAGE_BYTES and ALLOWED_URL_HOSTS."
   }
   assert {
+    condition = (aws_lambda_function.this.environment[0].variables["ENDPOINT_CONNECT_TIMEOUT_S"] == "2"
+      && aws_lambda_function.this.environment[0].variables["ENDPOINT_READ_TIMEOUT_S"] == "20"
+      && aws_lambda_function.this.environment[0].variables["ENDPOINT_MAX_ATTEMPTS"] == "2"
+    && aws_lambda_function.this.environment[0].variables["URL_FETCH_DEADLINE_S"] == "5")
+    error_message = "The environment must carry the time budget the timeout is computed from (2 s, 20 s, 2 attempts, 5 s)."
+  }
+  assert {
+    condition = (aws_lambda_function.this.environment[0].variables["POWERTOOLS_SERVICE_NAME"] == "dogbreed-predict"
+    && aws_lambda_function.this.environment[0].variables["POWERTOOLS_METRICS_NAMESPACE"] == "DogBreed")
+    error_message = "Powertools must get its service name (the function name) and metrics namespace from the environment."
+  }
+  assert {
+    condition     = aws_lambda_function.this.layers == tolist(["arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:27"])
+    error_message = "The only layer must be the AWS-managed Powertools V3 layer for python3.13 arm64, version 27 (Powertools 3.24.0)."
+  }
+  assert {
+    condition     = aws_lambda_function.this.architectures == tolist(["arm64"])
+    error_message = "The function must run on arm64, the architecture of its Powertools layer."
+  }
+  assert {
     condition     = aws_cloudwatch_log_group.this.retention_in_days == 365 && aws_cloudwatch_log_group.this.kms_key_id == var.kms_key_arn
     error_message = "The log group must have a retention and the project key."
   }
@@ -93,6 +114,120 @@ run "policy_grants_exactly_invoke_endpoint_on_its_endpoint" {
     alltrue([for action in flatten([statement.Action]) : !startswith(action, "sagemaker:")])])
     error_message = "No other policy of the function may grant SageMaker actions."
   }
+  assert {
+    condition = contains(flatten([for statement in jsondecode(aws_iam_role_policy.runtime.policy).Statement :
+      statement.Action if statement.Effect == "Allow"]), "xray:PutTraceSegments") && contains(flatten([for statement in jsondecode(aws_iam_role_policy.runtime.policy).Statement :
+    statement.Action if statement.Effect == "Allow"]), "xray:PutTelemetryRecords")
+    error_message = "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords (Powertools Tracer sends subsegments)."
+  }
+}
+
+run "endpoint_client_reaches_the_function_and_sets_its_timeout" {
+  command = plan
+
+  module {
+    source = "./modules/predict_lambda"
+  }
+
+  variables {
+    endpoint_client      = { connect_timeout_s = 1.5, read_timeout_s = 10, max_attempts = 3 }
+    url_fetch_deadline_s = 2
+  }
+
+  assert {
+    condition = (aws_lambda_function.this.environment[0].variables["ENDPOINT_CONNECT_TIMEOUT_S"] == "1.5"
+      && aws_lambda_function.this.environment[0].variables["ENDPOINT_READ_TIMEOUT_S"] == "10"
+      && aws_lambda_function.this.environment[0].variables["ENDPOINT_MAX_ATTEMPTS"] == "3"
+    && aws_lambda_function.this.environment[0].variables["URL_FETCH_DEADLINE_S"] == "2")
+    error_message = "endpoint_client and url_fetch_deadline_s must reach the function as the variables its settings read."
+  }
+  assert {
+    condition     = aws_lambda_function.this.timeout == 52
+    error_message = "Timeout must be 3 x (1.5 s + 10 s) + (2 + 4) s backoff + 2 s URL fetch = 42.5 s, ceil 43 + 9 s headroom = 52 s."
+  }
+}
+
+run "powertools_layer_follows_runtime_and_partition" {
+  command = plan
+
+  module {
+    source = "./modules/predict_lambda"
+  }
+
+  variables {
+    runtime                  = "python3.12"
+    powertools_layer_version = 26
+  }
+
+  override_data {
+    target = data.aws_region.current
+    values = { name = "us-gov-west-1" }
+  }
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws-us-gov" }
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.layers == tolist(["arn:aws-us-gov:lambda:us-gov-west-1:165093116878:layer:AWSLambdaPowertoolsPythonV3-python312-arm64:26"])
+    error_message = "The layer must be GovCloud (US-West)'s Powertools publisher's, for the function's runtime."
+  }
+}
+
+run "rejects_fractional_endpoint_attempts" {
+  command = plan
+
+  module {
+    source = "./modules/predict_lambda"
+  }
+
+  variables {
+    endpoint_client = { max_attempts = 2.5 }
+  }
+
+  expect_failures = [var.endpoint_client]
+}
+
+run "rejects_a_zero_connect_timeout" {
+  command = plan
+
+  module {
+    source = "./modules/predict_lambda"
+  }
+
+  variables {
+    endpoint_client = { connect_timeout_s = 0 }
+  }
+
+  expect_failures = [var.endpoint_client]
+}
+
+run "rejects_an_unpublished_layer_version" {
+  command = plan
+
+  module {
+    source = "./modules/predict_lambda"
+  }
+
+  variables {
+    powertools_layer_version = 0
+  }
+
+  expect_failures = [var.powertools_layer_version]
+}
+
+run "rejects_an_aws_reserved_metrics_namespace" {
+  command = plan
+
+  module {
+    source = "./modules/predict_lambda"
+  }
+
+  variables {
+    metrics_namespace = "AWS/Lambda"
+  }
+
+  expect_failures = [var.metrics_namespace]
 }
 
 run "rejects_provisioned_above_reserved_concurrency" {

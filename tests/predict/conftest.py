@@ -3,13 +3,13 @@ endpoint hosting a tiny fixture model, and a really trained model.tar.gz (once p
 
 from __future__ import annotations
 
-import importlib
 import json
 import tarfile
 from pathlib import Path
 
 import pytest
 
+from dev.lambda_runtime import import_lambda_handler
 from dogbreed.local_endpoint import LocalEndpoint
 from tests.predict.helpers import (
     ENDPOINT_NAME,
@@ -40,18 +40,29 @@ def fake_aws(monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
+FUNCTION_ENV = (  # every variable the function reads (dogbreed.predict_api.settings)
+    "ENDPOINT_NAME",
+    "TOP_K",
+    "MAX_IMAGE_BYTES",
+    "ALLOWED_URL_HOSTS",
+    "URL_FETCH_CA_BUNDLE",
+    "URL_FETCH_DEADLINE_S",
+    "ENDPOINT_CONNECT_TIMEOUT_S",
+    "ENDPOINT_READ_TIMEOUT_S",
+    "ENDPOINT_MAX_ATTEMPTS",
+)
+
+
 @pytest.fixture
 def load_handler(monkeypatch):
-    """load(**env): sets the function's environment and re-imports the handler (a fresh cold start)."""
+    """load(**env): sets the function's environment and re-imports the app module (a fresh cold start)."""
 
     def load(**env):
-        for name in ("ENDPOINT_NAME", "TOP_K", "MAX_IMAGE_BYTES", "ALLOWED_URL_HOSTS", "URL_FETCH_CA_BUNDLE"):
+        for name in FUNCTION_ENV:
             monkeypatch.delenv(name, raising=False)
         for name, value in env.items():
             monkeypatch.setenv(name, str(value))
-        import handler
-
-        return importlib.reload(handler)
+        return import_lambda_handler()
 
     return load
 

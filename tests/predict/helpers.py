@@ -15,9 +15,9 @@ from dev.lambda_events import (  # noqa: F401 - re-exported to the tests
     b64,
     events_for,
     function_url_event,
-    http_v2_event,
-    rest_v1_event,
+    sample_event,
 )
+from dev.lambda_runtime import invoke  # noqa: F401 - re-exported to the tests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FIXTURE_MODEL_DIR = Path(__file__).parent / "fixture_model"

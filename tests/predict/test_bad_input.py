@@ -12,9 +12,7 @@ from tests.predict.helpers import (
     b64,
     decode,
     function_url_event,
-    http_v2_event,
     image_bytes,
-    rest_v1_event,
 )
 
 HTML = b"<!doctype html><html><body>not an image</body></html>"
@@ -24,14 +22,15 @@ TEN_MB = b"\xff\xd8\xff" + b"\x00" * (10 * 1024 * 1024)
 
 CASES = [
     # (name, event, status, code)
-    ("empty body v2", http_v2_event(""), 400, "EmptyBody"),
-    ("null body v1", rest_v1_event(None), 400, "EmptyBody"),
-    ("invalid JSON", rest_v1_event("{not json"), 400, "InvalidJson"),
-    ("JSON array", http_v2_event("[1, 2]"), 400, "InvalidRequest"),
+    ("empty body", function_url_event(""), 400, "EmptyBody"),
+    ("function URL, no body", function_url_event(None), 400, "EmptyBody"),
+    ("body not a string", function_url_event("x") | {"body": 12}, 400, "InvalidRequest"),
+    ("invalid JSON", function_url_event("{not json"), 400, "InvalidJson"),
+    ("JSON array", function_url_event("[1, 2]"), 400, "InvalidRequest"),
     ("non-base64 image", {"image": "***not base64***"}, 400, "InvalidBase64"),
     (
         "non-base64 binary body",
-        http_v2_event("%%%", content_type="image/jpeg", b64=True),
+        function_url_event("%%%", content_type="image/jpeg", b64=True),
         400,
         "InvalidBase64",
     ),
@@ -40,15 +39,30 @@ CASES = [
     ("HTML bytes as image", {"image": b64(HTML)}, 400, "NotAnImage"),
     (
         "HTML bytes as jpeg body",
-        http_v2_event(b64(HTML), content_type="image/jpeg", b64=True),
+        function_url_event(b64(HTML), content_type="image/jpeg", b64=True),
         400,
         "NotAnImage",
     ),
-    ("HTML page body", http_v2_event(HTML.decode(), content_type="text/html"), 415, "UnsupportedMediaType"),
+    (
+        "HTML page body",
+        function_url_event(HTML.decode(), content_type="text/html"),
+        415,
+        "UnsupportedMediaType",
+    ),
     ("GIF", {"image": b64(GIF)}, 415, "UnsupportedImageType"),
-    ("GIF body", rest_v1_event(b64(GIF), content_type="image/gif", b64=True), 415, "UnsupportedImageType"),
+    (
+        "GIF body",
+        function_url_event(b64(GIF), content_type="image/gif", b64=True),
+        415,
+        "UnsupportedImageType",
+    ),
     ("WebP", {"image": b64(WEBP)}, 415, "UnsupportedImageType"),
-    ("10 MB body", http_v2_event(b64(TEN_MB), content_type="image/jpeg", b64=True), 413, "ImageTooLarge"),
+    (
+        "10 MB body",
+        function_url_event(b64(TEN_MB), content_type="image/jpeg", b64=True),
+        413,
+        "ImageTooLarge",
+    ),
     ("10 MB image in JSON", {"image": b64(TEN_MB)}, 413, "ImageTooLarge"),
     ("url from a host not allowed", {"url": "https://evil.example.net/dog.jpg"}, 400, "UrlNotAllowed"),
     ("allowed host, other port", {"url": "https://images.example.com:8443/dog.jpg"}, 400, "UrlNotAllowed"),
@@ -60,8 +74,7 @@ CASES = [
     ("top_k as a JSON string", {"image": b64(image_bytes()), "top_k": "3"}, 400, "InvalidTopK"),
     (
         "top_k x in the query",
-        rest_v1_event(b64(image_bytes()), content_type="image/jpeg", b64=True)
-        | {"queryStringParameters": {"top_k": "x"}},
+        function_url_event(b64(image_bytes()), content_type="image/jpeg", b64=True, query={"top_k": "x"}),
         400,
         "InvalidTopK",
     ),
@@ -78,8 +91,8 @@ CASES = [
     ),
     ("neither body nor image", {}, 400, "InvalidRequest"),
     ("unknown field only", {"picture": "abc"}, 400, "InvalidRequest"),
+    ("direct event with an HTTP body", {"body": "{}"}, 400, "InvalidRequest"),
     ("event not an object", ["image"], 400, "InvalidRequest"),
-    ("function URL, empty", function_url_event(None), 400, "EmptyBody"),
 ]
 
 

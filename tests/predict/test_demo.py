@@ -45,10 +45,8 @@ def test_demo_runs_every_event_form_end_to_end(tmp_path):
     results = json.loads((workdir / "demo_results.json").read_text())
     forms = {r["form"] for r in results}
     assert forms == {
-        "rest-v1-json",
-        "rest-v1-binary",
-        "http-v2-json",
-        "http-v2-binary",
+        "function-url-json",
+        "function-url-binary",
         "function-url-json-b64",
         "direct",
         "direct-url",
@@ -56,6 +54,8 @@ def test_demo_runs_every_event_form_end_to_end(tmp_path):
     assert all(r["status"] == 200 and len(r["body"]["predictions"]) == 2 for r in results)
     logs = [json.loads(line) for line in (workdir / "lambda_logs.jsonl").read_text().splitlines()]
     assert len(logs) == len(results) and all(log["status"] == 200 for log in logs)
+    metrics = [json.loads(line) for line in (workdir / "lambda_metrics.jsonl").read_text().splitlines()]
+    assert sum("Latency" in blob for blob in metrics) == len(results)
 
 
 def test_a_real_dogimages_folder_is_sliced_per_breed_by_links(tmp_path):

@@ -43,9 +43,7 @@ def test_every_event_form_returns_the_trained_models_classes(
 ):
     for image_path in trained_model.test_images[:2]:
         image = image_path.read_bytes()
-        event = events_for(image)[form]
-        if form.endswith("binary"):
-            event["headers"] = {"content-type": "image/png" if image_path.suffix == ".png" else "image/jpeg"}
+        event = events_for(image, "image/png" if image_path.suffix == ".png" else "image/jpeg")[form]
         response = real_handler.handler(event, lambda_context)
         assert response["statusCode"] == 200, response["body"]
         body = decode(response)
@@ -105,8 +103,12 @@ def test_stopping_the_endpoint_mid_run_gives_503_and_504_envelopes(
     endpoint). Every request gets an envelope: 200 before, 503 while nothing listens, 504 while it hangs."""
     endpoint = LocalEndpoint(trained_model.archive, endpoint_name=ENDPOINT_NAME).start()
     port = endpoint.port
-    handler = load_handler(ENDPOINT_NAME=ENDPOINT_NAME, AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=endpoint.url)
-    handler.RUNTIME = handler.make_runtime_client(connect_timeout=0.5, read_timeout=0.5)
+    handler = load_handler(
+        ENDPOINT_NAME=ENDPOINT_NAME,
+        AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=endpoint.url,
+        ENDPOINT_CONNECT_TIMEOUT_S="0.5",
+        ENDPOINT_READ_TIMEOUT_S="0.5",
+    )
     event = {"image": b64(trained_model.test_images[0].read_bytes())}
     statuses, stop_requests = [], threading.Event()
 

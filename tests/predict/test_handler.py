@@ -1,4 +1,5 @@
-"""Handler unit tests: exact InvokeEndpoint requests (Stubber), every status code, moto for the call path."""
+"""Handler unit tests: exact InvokeEndpoint requests (Stubber), every status code, the Powertools log line and
+EMF metrics, the client's settings from the environment, moto for the call path."""
 
 from __future__ import annotations
 
@@ -13,7 +14,16 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from tests.predict.helpers import ENDPOINT_NAME, b64, decode, events_for, image_bytes
+from tests.predict.helpers import (
+    ENDPOINT_NAME,
+    b64,
+    decode,
+    events_for,
+    function_url_event,
+    image_bytes,
+    invoke,
+    sample_event,
+)
 
 MODEL_ANSWER = {
     "predictions": [
@@ -94,8 +104,29 @@ def test_top_k_above_the_models_raw_answer_uses_its_json_form(stubbed, lambda_co
 def test_top_k_from_the_query_string_for_binary_bodies(stubbed, lambda_context):
     handler, stubber = stubbed
     stubber.add_response("invoke_endpoint", endpoint_reply(json.dumps(MODEL_ANSWER).encode()))
-    event = events_for(image_bytes())["rest-v1-binary"] | {"queryStringParameters": {"top_k": "3"}}
+    event = function_url_event(b64(image_bytes()), content_type="image/jpeg", b64=True, query={"top_k": "3"})
     assert len(decode(handler.handler(event, lambda_context))["predictions"]) == 3
+
+
+@pytest.mark.parametrize("name", ["function_url", "direct"])
+def test_the_sample_events_are_complete_requests(stubbed, lambda_context, name):
+    """dev/events/*.json: the same PNG with top_k 3, as the Function URL delivers it and as a direct call."""
+    handler, stubber = stubbed
+    png = base64.b64decode(sample_event("direct")["image"])
+    expected = {
+        "EndpointName": ENDPOINT_NAME,
+        "Body": png,
+        "ContentType": "image/png",
+        "Accept": "application/json",
+    }
+    stubber.add_response("invoke_endpoint", endpoint_reply(json.dumps(MODEL_ANSWER).encode()), expected)
+    response = handler.handler(sample_event(name), lambda_context)
+    assert response["statusCode"] == 200
+    assert [p["label"] for p in decode(response)["predictions"]] == [
+        "Labrador_retriever",
+        "Golden_retriever",
+        "Beagle",
+    ]
 
 
 def test_top_k_default_comes_from_the_environment(load_handler, lambda_context):
@@ -152,18 +183,18 @@ def test_unreadable_model_answers_are_502(stubbed, lambda_context, answer):
     assert (response["statusCode"], decode(response)["error"]["code"]) == (502, "InvalidModelResponse")
 
 
-def test_unexpected_failures_are_a_500_envelope_not_an_exception(
-    predict, lambda_context, monkeypatch, capsys
-):
+def test_unexpected_failures_are_a_500_envelope_not_an_exception(predict, lambda_context, monkeypatch):
     def explode(*_):
         raise RuntimeError("secret internal detail")
 
     monkeypatch.setattr(predict, "invoke_endpoint", explode)
-    response = predict.handler({"image": b64(image_bytes())}, lambda_context)
+    response, logs, _ = invoke(predict, {"image": b64(image_bytes())}, lambda_context)
     assert response["statusCode"] == 500
     assert decode(response) == {"error": {"code": "InternalError", "message": "Internal error."}}
-    log = json.loads(capsys.readouterr().out.strip())
-    assert "secret internal detail" in log["error_detail"] and "RuntimeError" in log["traceback"]
+    assert "secret internal detail" not in response["body"]
+    [log] = logs
+    assert (log["level"], log["error"], log["exception_name"]) == ("ERROR", "InternalError", "RuntimeError")
+    assert "secret internal detail" in log["error_detail"] and "Traceback" in log["exception"]
 
 
 def test_missing_endpoint_name_is_a_500_misconfiguration(load_handler, lambda_context):
@@ -194,6 +225,41 @@ def test_client_has_timeouts_and_bounded_standard_retries(predict):
     assert (config.connect_timeout, config.read_timeout) == (2, 20)
     assert config.retries == {"mode": "standard", "total_max_attempts": 2}
     assert predict.RUNTIME.meta.service_model.service_name == "sagemaker-runtime"
+    assert predict.SETTINGS.url_fetch_deadline_s == 5.0
+
+
+def test_the_time_budget_comes_from_the_environment_terraform_sets(load_handler):
+    handler = load_handler(
+        ENDPOINT_NAME=ENDPOINT_NAME,
+        ENDPOINT_CONNECT_TIMEOUT_S="1.5",
+        ENDPOINT_READ_TIMEOUT_S="7",
+        ENDPOINT_MAX_ATTEMPTS="3",
+        URL_FETCH_DEADLINE_S="2.5",
+    )
+    config = handler.RUNTIME.meta.config
+    assert (config.connect_timeout, config.read_timeout) == (1.5, 7.0)
+    assert config.retries == {"mode": "standard", "total_max_attempts": 3}
+    assert handler.SETTINGS.url_fetch_deadline_s == 2.5
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"ENDPOINT_CONNECT_TIMEOUT_S": "0"},
+        {"ENDPOINT_READ_TIMEOUT_S": "-1"},
+        {"ENDPOINT_READ_TIMEOUT_S": "nan"},
+        {"ENDPOINT_MAX_ATTEMPTS": "6"},
+        {"ENDPOINT_MAX_ATTEMPTS": "1.5"},
+        {"URL_FETCH_DEADLINE_S": "soon"},
+    ],
+)
+def test_an_invalid_time_budget_is_a_500_misconfiguration_naming_the_variable(
+    load_handler, lambda_context, env
+):
+    handler = load_handler(ENDPOINT_NAME=ENDPOINT_NAME, **env)
+    response, [log], _ = invoke(handler, {"image": b64(image_bytes())}, lambda_context)
+    assert (response["statusCode"], decode(response)["error"]["code"]) == (500, "Misconfiguration")
+    assert next(iter(env)) in log["error_detail"]
 
 
 def test_endpoint_url_variable_redirects_the_client(load_handler):
@@ -203,27 +269,67 @@ def test_endpoint_url_variable_redirects_the_client(load_handler):
     assert handler.RUNTIME.meta.endpoint_url == "http://127.0.0.1:9"
 
 
-def test_one_json_log_line_per_request_without_image_or_context(stubbed, lambda_context, capsys):
+def test_one_json_log_line_per_request_without_image_or_context(stubbed, lambda_context):
     handler, stubber = stubbed
     image = image_bytes("JPEG", size=64)
     stubber.add_response("invoke_endpoint", endpoint_reply(json.dumps(MODEL_ANSWER).encode()))
-    response = handler.handler(events_for(image)["http-v2-json"], lambda_context)
+    response, logs, _ = invoke(handler, events_for(image)["function-url-json"], lambda_context)
 
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 1
-    log = json.loads(lines[0])
-    assert log["request_id"] == lambda_context.aws_request_id
-    assert (log["status"], log["event_type"], log["image_bytes"], log["image_type"]) == (
+    [log] = logs
+    line = json.dumps(log)
+    assert (log["message"], log["level"]) == ("predict", "INFO")
+    assert log["function_request_id"] == lambda_context.aws_request_id  # @logger.inject_lambda_context
+    assert (log["status"], log["event_type"], log["source"], log["image_bytes"], log["image_type"]) == (
         200,
-        "http-v2",
+        "function-url",
+        "image",
         len(image),
         "image/jpeg",
     )
+    assert (log["top_k"], log["payload_type"]) == (5, "image/jpeg")
     assert log["latency_ms"] >= log["endpoint_ms"] >= 0
     assert log["response_bytes"] > 0
-    assert b64(image)[:40] not in lines[0]
-    for leaked in (lambda_context.invoked_function_arn, lambda_context.log_stream_name):
-        assert leaked not in response["body"] and leaked not in lines[0]
+    assert b64(image)[:40] not in line
+    assert lambda_context.log_stream_name not in line
+    for leaked in (
+        lambda_context.invoked_function_arn,
+        lambda_context.log_stream_name,
+        lambda_context.aws_request_id,
+    ):
+        assert leaked not in response["body"]
+
+
+def test_every_request_emits_its_metrics_in_emf(stubbed, lambda_context):
+    handler, stubber = stubbed
+    stubber.add_response("invoke_endpoint", endpoint_reply(json.dumps(MODEL_ANSWER).encode()))
+    _, _, blobs = invoke(handler, {"image": b64(image_bytes())}, lambda_context)
+
+    request_blob = next(b for b in blobs if "Latency" in b)
+    [directive] = request_blob["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "DogBreed" and request_blob["service"] == "dogbreed-predict"
+    assert {m["Name"] for m in directive["Metrics"]} == {"Latency", "EndpointLatency", "Top1Probability"}
+    assert request_blob["Top1Probability"] == [0.6]
+
+
+@pytest.mark.parametrize(
+    ("event", "metric", "status_class"),
+    [
+        ({"image": "***"}, "Error.InvalidBase64", "ClientErrors"),
+        ({"image": b64(image_bytes())}, "Error.Throttled", "ServerErrors"),
+    ],
+)
+def test_each_error_code_is_its_own_metric(stubbed, lambda_context, event, metric, status_class):
+    handler, stubber = stubbed
+    if metric == "Error.Throttled":
+        stubber.add_client_error(
+            "invoke_endpoint", service_error_code="ThrottlingException", http_status_code=400
+        )
+    _, [log], blobs = invoke(handler, event, lambda_context)
+    request_blob = next(b for b in blobs if "Latency" in b)
+    names = {m["Name"] for m in request_blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
+    assert {metric, status_class, "Latency"} <= names and "Top1Probability" not in names
+    assert request_blob[metric] == [1.0]
+    assert log["level"] == ("ERROR" if status_class == "ServerErrors" else "INFO")
 
 
 # --- transport failures through a real botocore client
@@ -235,13 +341,15 @@ def _blackhole_port() -> tuple[socket.socket, int]:
     return listener, listener.getsockname()[1]
 
 
-def test_endpoint_read_timeout_is_504(load_handler, lambda_context, monkeypatch):
+def test_endpoint_read_timeout_is_504(load_handler, lambda_context):
     listener, port = _blackhole_port()
     with listener:
         handler = load_handler(
-            ENDPOINT_NAME=ENDPOINT_NAME, AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=f"http://127.0.0.1:{port}"
+            ENDPOINT_NAME=ENDPOINT_NAME,
+            AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=f"http://127.0.0.1:{port}",
+            ENDPOINT_READ_TIMEOUT_S="0.3",
+            ENDPOINT_MAX_ATTEMPTS="1",
         )
-        monkeypatch.setattr(handler, "RUNTIME", handler.make_runtime_client(read_timeout=0.3, max_attempts=1))
         response = handler.handler({"image": b64(image_bytes())}, lambda_context)
     assert (response["statusCode"], decode(response)["error"]["code"]) == (504, "EndpointTimeout")
 
@@ -295,7 +403,7 @@ def test_call_path_through_moto(load_handler, lambda_context, moto_accepts_binar
     )
     handler = load_handler(ENDPOINT_NAME=ENDPOINT_NAME)
     image = image_bytes()
-    response = handler.handler(events_for(image)["http-v2-binary"], lambda_context)
+    response = handler.handler(events_for(image)["function-url-binary"], lambda_context)
     assert response["statusCode"] == 200
     assert decode(response) == MODEL_ANSWER | {"endpoint": ENDPOINT_NAME}
     assert moto_accepts_binary_bodies == [(image, "image/jpeg", "application/json")]

@@ -9,7 +9,7 @@ from tests.predict.helpers import (
     ENDPOINT_NAME,
     FIXTURE_CLASSES,
     decode,
-    http_v2_event,
+    function_url_event,
     image_bytes,
     json_body,
 )
@@ -38,7 +38,7 @@ def status_and_code(response):
 
 def test_url_request_is_served_end_to_end(url_handler, image_host, lambda_context):
     url = image_host.add("/dogs/rex.png", image_bytes("PNG"))
-    response = url_handler.handler(http_v2_event(json_body({"url": url, "top_k": 2})), lambda_context)
+    response = url_handler.handler(function_url_event(json_body({"url": url, "top_k": 2})), lambda_context)
     assert response["statusCode"] == 200
     body = decode(response)
     assert body["endpoint"] == ENDPOINT_NAME
@@ -79,11 +79,17 @@ def test_too_large_download_is_413(load_handler, image_host, lambda_context):
     assert status_and_code(handler.handler({"url": url}, lambda_context)) == (413, "ImageTooLarge")
 
 
-def test_slow_download_hits_the_time_limit(url_handler, image_host, lambda_context, monkeypatch):
-    monkeypatch.setattr(url_handler, "URL_FETCH_DEADLINE_S", 0.5)
+def test_slow_download_hits_the_time_limit(load_handler, image_host, lambda_context):
+    handler = load_handler(
+        ENDPOINT_NAME=ENDPOINT_NAME,
+        ALLOWED_URL_HOSTS=image_host.netloc,
+        URL_FETCH_CA_BUNDLE=image_host.ca_bundle,
+        URL_FETCH_DEADLINE_S="0.5",
+    )
     url = image_host.add("/slow.jpg", image_bytes() + b"\0" * 20_000, delay_per_kib=0.1)
-    response = url_handler.handler({"url": url}, lambda_context)
+    response = handler.handler({"url": url}, lambda_context)  # 20 KiB at 0.1 s/KiB: 2 s, 4 x the deadline
     assert status_and_code(response) == (400, "UrlFetchFailed")
+    assert decode(response)["error"]["message"] == "The image URL took too long to download."
 
 
 def test_a_host_the_ca_bundle_does_not_vouch_for_is_refused(load_handler, image_host, lambda_context):

@@ -9,13 +9,27 @@ locals {
   log_group_arn = "${local.arn_prefix}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${local.log_group}"
   endpoint_arn  = "${local.arn_prefix}:sagemaker:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:endpoint/${lower(var.endpoint_name)}"
 
-  # Worst case of one request (functions/predict/handler.py): every InvokeEndpoint attempt waits for its connect
-  # and read timeouts, botocore's standard mode sleeps at most min(2^retry, 20) s before each retry, and a URL
-  # image download has its own deadline: 2 x (2 s + 20 s) + 2 s + 5 s = 51 s. Timeout = 51 s + 9 s headroom = 60 s.
+  # Worst case of one request (dogbreed.predict_api): every InvokeEndpoint attempt waits for its connect and read
+  # timeouts, botocore's standard mode sleeps at most min(2^retry, 20) s before each retry, and a URL image
+  # download has its own deadline: 2 x (2 s + 20 s) + 2 s + 5 s = 51 s. Timeout = 51 s + 9 s headroom = 60 s.
+  # The same numbers reach the function as ENDPOINT_* and URL_FETCH_DEADLINE_S, so the code keeps this budget.
   client                = var.endpoint_client
   retry_backoff_bound_s = sum(concat([0], [for retry in range(1, local.client.max_attempts) : min(pow(2, retry), 20)]))
   worst_case_s          = local.client.max_attempts * (local.client.connect_timeout_s + local.client.read_timeout_s) + local.retry_backoff_bound_s + var.url_fetch_deadline_s
   timeout_s             = coalesce(var.timeout, ceil(local.worst_case_s) + var.timeout_headroom_s)
+
+  # The AWS-managed Powertools for AWS Lambda (Python) V3 layer, one per Python version and architecture, published
+  # by AWS's Powertools account of the partition (docs/getting-started/install.md, "Lambda Layer", in
+  # aws-powertools/powertools-lambda-python): arn:<partition>:lambda:<region>:<account>:layer:
+  # AWSLambdaPowertoolsPythonV3-<python313>-<arm64>:<version>.
+  architecture = "arm64"
+  powertools_publisher = lookup({
+    "cn-north-1"    = "498634801083"
+    "us-gov-east-1" = "165087284144"
+    "us-gov-west-1" = "165093116878"
+  }, data.aws_region.current.name, "017000801446")
+  powertools_layer_name = "AWSLambdaPowertoolsPythonV3-${replace(var.runtime, ".", "")}-${local.architecture}"
+  powertools_layer_arn  = "${local.arn_prefix}:lambda:${data.aws_region.current.name}:${local.powertools_publisher}:layer:${local.powertools_layer_name}:${var.powertools_layer_version}"
 }
 
 resource "aws_lambda_function" "this" {
@@ -26,7 +40,8 @@ resource "aws_lambda_function" "this" {
   source_code_hash               = filebase64sha256(var.package_path)
   handler                        = "handler.handler"
   runtime                        = var.runtime
-  architectures                  = ["arm64"]
+  architectures                  = [local.architecture]
+  layers                         = [local.powertools_layer_arn]
   memory_size                    = var.memory_size
   timeout                        = local.timeout_s
   publish                        = true
@@ -35,10 +50,16 @@ resource "aws_lambda_function" "this" {
 
   environment {
     variables = {
-      ENDPOINT_NAME     = var.endpoint_name
-      TOP_K             = tostring(var.top_k)
-      MAX_IMAGE_BYTES   = tostring(var.max_image_bytes)
-      ALLOWED_URL_HOSTS = join(",", var.allowed_url_hosts)
+      ENDPOINT_NAME                = var.endpoint_name
+      TOP_K                        = tostring(var.top_k)
+      MAX_IMAGE_BYTES              = tostring(var.max_image_bytes)
+      ALLOWED_URL_HOSTS            = join(",", var.allowed_url_hosts)
+      ENDPOINT_CONNECT_TIMEOUT_S   = tostring(local.client.connect_timeout_s)
+      ENDPOINT_READ_TIMEOUT_S      = tostring(local.client.read_timeout_s)
+      ENDPOINT_MAX_ATTEMPTS        = tostring(local.client.max_attempts)
+      URL_FETCH_DEADLINE_S         = tostring(var.url_fetch_deadline_s)
+      POWERTOOLS_SERVICE_NAME      = var.function_name
+      POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
     }
   }
 

@@ -51,7 +51,7 @@ variable "memory_size" {
 }
 
 variable "endpoint_client" {
-  description = "The handler's boto3 settings for InvokeEndpoint; the function timeout is derived from them."
+  description = "The handler's boto3 settings for InvokeEndpoint (ENDPOINT_CONNECT_TIMEOUT_S, ENDPOINT_READ_TIMEOUT_S, ENDPOINT_MAX_ATTEMPTS, per attempt; attempts include the first); the function timeout is derived from them."
   type = object({
     connect_timeout_s = optional(number, 2)
     read_timeout_s    = optional(number, 20)
@@ -60,15 +60,50 @@ variable "endpoint_client" {
   default = {}
 
   validation {
-    condition     = var.endpoint_client.max_attempts >= 1 && var.endpoint_client.max_attempts <= 5
-    error_message = "endpoint_client.max_attempts must be between 1 and 5."
+    condition     = var.endpoint_client.max_attempts >= 1 && var.endpoint_client.max_attempts <= 5 && floor(var.endpoint_client.max_attempts) == var.endpoint_client.max_attempts
+    error_message = "endpoint_client.max_attempts must be a whole number between 1 and 5."
+  }
+  validation {
+    condition     = var.endpoint_client.connect_timeout_s >= 0.1 && var.endpoint_client.connect_timeout_s <= 60
+    error_message = "endpoint_client.connect_timeout_s must be between 0.1 and 60 seconds."
+  }
+  validation {
+    condition     = var.endpoint_client.read_timeout_s >= 0.1 && var.endpoint_client.read_timeout_s <= 900
+    error_message = "endpoint_client.read_timeout_s must be between 0.1 and 900 seconds."
   }
 }
 
 variable "url_fetch_deadline_s" {
-  description = "The handler's deadline for downloading an image from an allowed URL."
+  description = "The handler's deadline for downloading an image from an allowed URL (URL_FETCH_DEADLINE_S)."
   type        = number
   default     = 5
+
+  validation {
+    condition     = var.url_fetch_deadline_s >= 0.1 && var.url_fetch_deadline_s <= 60
+    error_message = "url_fetch_deadline_s must be between 0.1 and 60 seconds."
+  }
+}
+
+variable "powertools_layer_version" {
+  description = "Version of the AWS-managed layer AWSLambdaPowertoolsPythonV3-<runtime>-arm64. Layer 27 holds Powertools for AWS Lambda (Python) 3.24.0, the release requirements/dev.txt pins for the tests: change the two together."
+  type        = number
+  default     = 27
+
+  validation {
+    condition     = var.powertools_layer_version >= 1 && floor(var.powertools_layer_version) == var.powertools_layer_version
+    error_message = "powertools_layer_version must be a published layer version: a whole number >= 1."
+  }
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the function's EMF metrics (POWERTOOLS_METRICS_NAMESPACE); the service dimension is the function name."
+  type        = string
+  default     = "DogBreed"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/#:-]{1,255}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/")
+    error_message = "metrics_namespace must be 1-255 of A-Z a-z 0-9 . - _ / # : and not start with AWS/ (reserved for AWS services)."
+  }
 }
 
 variable "timeout_headroom_s" {

@@ -1,0 +1,134 @@
+"""InvokeEndpoint: the sagemaker-runtime client, the request body, every failure mapped to an ApiError, and
+the model's answer validated. The request and answer formats are dogbreed.contract's.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import boto3
+from botocore.config import Config as BotocoreConfig
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
+
+from dogbreed import contract
+from dogbreed.predict_api.errors import ApiError, misconfiguration
+from dogbreed.predict_api.observability import tracer
+from dogbreed.predict_api.settings import EndpointClientSettings
+
+RAW_ANSWER_TOP_K = contract.DEFAULT_TOP_K  # how many predictions the model returns for a raw image
+
+
+def make_runtime_client(settings: EndpointClientSettings):
+    """sagemaker-runtime client; boto3 resolves the endpoint, so AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME works."""
+    config = BotocoreConfig(
+        connect_timeout=settings.connect_timeout_s,
+        read_timeout=settings.read_timeout_s,
+        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},  # attempts incl. the first
+    )
+    return boto3.client("sagemaker-runtime", config=config)
+
+
+def runtime_client_or_error(settings: EndpointClientSettings):
+    try:
+        return make_runtime_client(settings)
+    except BotoCoreError as error:  # e.g. no region: report it per request instead of failing the import
+        return misconfiguration(str(error))
+
+
+def endpoint_payload(image: bytes, content_type: str, top_k: int) -> tuple[bytes, str]:
+    """The raw image with its sniffed type; the model answers raw images with its top RAW_ANSWER_TOP_K.
+    Only a larger top_k needs the model's JSON form ({"image": base64, "top_k": k}), 4/3 the size."""
+    if top_k <= RAW_ANSWER_TOP_K:
+        return image, content_type
+    request = {contract.IMAGE_FIELD: base64.b64encode(image).decode("ascii"), contract.TOP_K_FIELD: top_k}
+    payload = json.dumps(request).encode()
+    if len(payload) > contract.INVOKE_ENDPOINT_MAX_BYTES:
+        limit = contract.INVOKE_ENDPOINT_MAX_BYTES * 3 // 4 // 1024
+        raise ApiError(
+            413, "ImageTooLarge", f"With top_k above {RAW_ANSWER_TOP_K} the image must be under {limit} KiB."
+        )
+    return payload, contract.JSON_CONTENT_TYPE
+
+
+@tracer.capture_method(capture_response=False)
+def invoke_endpoint(client, endpoint_name: str, body: bytes, content_type: str) -> bytes:
+    """Calls InvokeEndpoint; maps every failure to an ApiError."""
+    try:
+        response = client.invoke_endpoint(
+            EndpointName=endpoint_name, Body=body, ContentType=content_type, Accept=contract.JSON_CONTENT_TYPE
+        )
+        return response["Body"].read()
+    except ClientError as error:
+        raise endpoint_error(error) from None
+    except ReadTimeoutError as error:
+        raise ApiError(
+            504, "EndpointTimeout", "The model endpoint did not answer in time.", detail=str(error)
+        ) from None
+    except (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError) as error:
+        raise _unavailable(str(error)) from None
+    except NoCredentialsError as error:
+        raise misconfiguration(str(error)) from None
+    except BotoCoreError as error:
+        raise _unavailable(f"{type(error).__name__}: {error}") from None
+
+
+def endpoint_error(error: ClientError) -> ApiError:
+    info = error.response.get("Error", {})
+    code = info.get("Code", "")
+    detail = f"{code}: {info.get('Message')}"
+    if code == "ModelError":
+        return model_error(error.response.get("OriginalStatusCode"), detail)
+    if code in ("ThrottlingException", "ModelNotReadyException"):
+        return ApiError(503, "Throttled", "The model endpoint is busy; retry later.", detail=detail)
+    if code in ("ValidationError", "ServiceUnavailable", "InternalFailure", "InternalDependencyException"):
+        return _unavailable(detail)
+    if code in ("AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException"):
+        return misconfiguration(detail)
+    return ApiError(502, "UpstreamError", "The model endpoint returned an unexpected error.", detail=detail)
+
+
+def model_error(original_status: Any, detail: str) -> ApiError:
+    """The container refused or failed. Its 400 and 413 are about the image (it passed our magic-byte check
+    but does not decode, or has too many pixels): the caller's to fix. Anything else is the model's fault."""
+    detail = f"{detail} (original status {original_status})"
+    if original_status == 400:
+        return ApiError(400, "UndecodableImage", "The image data is corrupt or truncated.", detail=detail)
+    if original_status == 413:
+        return ApiError(413, "ImageTooLarge", "The image has too many pixels.", detail=detail)
+    return ApiError(502, "ModelError", "The model could not process the image.", detail=detail)
+
+
+def parse_predictions(body: bytes, top_k: int) -> list[dict]:
+    """Validates the model's JSON answer and keeps the top_k predictions."""
+    label, index, probability = contract.PREDICTION_FIELDS
+    try:
+        predictions = json.loads(body)["predictions"]
+        cleaned = [
+            {label: str(p[label]), index: int(p[index]), probability: float(p[probability])}
+            for p in predictions
+        ]
+    except (ValueError, TypeError, KeyError) as error:
+        raise ApiError(
+            502,
+            "InvalidModelResponse",
+            "The model returned an unreadable answer.",
+            detail=f"{type(error).__name__}: {body[:200]!r}",
+        ) from None
+    cleaned.sort(key=lambda p: p[probability], reverse=True)
+    return cleaned[:top_k]
+
+
+def _unavailable(detail: str) -> ApiError:
+    return ApiError(
+        503, "EndpointUnavailable", "The model endpoint is unavailable; retry later.", detail=detail
+    )
