@@ -42,3 +42,8 @@ output "name" {
   description = "Project name: SageMaker training and tuning jobs must be named <name>-* (the launcher's job prefix)."
   value       = var.name
 }
+
+output "budget_name" {
+  description = "Name of the AWS Budgets budget; null when budget.create is false."
+  value       = try(module.budget[0].name, null)
+}

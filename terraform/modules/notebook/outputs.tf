@@ -12,3 +12,8 @@ output "url" {
   description = "URL of the notebook instance."
   value       = aws_sagemaker_notebook_instance.this.url
 }
+
+output "volume_size_gb" {
+  description = "Size of the notebook's ML storage volume (billed per GB-month while the notebook exists, running or stopped)."
+  value       = var.volume_size_gb
+}

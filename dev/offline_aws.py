@@ -1,0 +1,191 @@
+"""Dev-only: a moto server that a `terraform apply` of the whole root stack gets through, plus simulated jobs.
+
+moto stands in for AWS, but where the provider needs a behaviour moto lacks, the apply hangs (the provider
+retries a 500 or waits for a state that never comes) or plans a replacement on every run. Each patch below
+fills one such gap, at the boundary, with what the service does; none changes what a request sends:
+
+- SageMaker tags of notebook lifecycle configurations: moto's ``_get_resource_from_arn`` has no entry for
+  them, so ListTags (which the provider calls after CreateNotebookInstanceLifecycleConfig) fails with a 500.
+- SageMaker notebook instances: moto drops ``PlatformIdentifier`` and ``InstanceMetadataServiceConfiguration``
+  from DescribeNotebookInstance, so every later plan replaces the notebook (``platform_identifier`` forces
+  replacement).
+- S3 bucket policies: moto evaluates a bucket policy without its ``Condition`` blocks (moto/s3/models.py
+  ``get_permission`` -> moto/iam/access_control.py ``IAMPolicy``), so the stack's TLS-only Deny
+  (``aws:SecureTransport`` false) denies every object request. AWS applies that Deny only to plain-HTTP
+  requests; the stand-in answers as AWS answers an HTTPS request (boto3 and Terraform always use TLS there).
+- Lambda layers: AWS publishes the Powertools layer from its own account in every Region; moto knows only
+  layers published into it, and CreateFunction fails with "One or more LayerVersion does not exist".
+- Application Auto Scaling tags: moto has no TagResource / ListTagsForResource / UntagResource, which the
+  provider calls for every scalable target.
+
+``simulated_sagemaker`` (tests/orchestration/fake_sagemaker.py) makes training and tuning jobs "run".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+AWS_LAYER_PUBLISHERS = ("017000801446", "498634801083", "165087284144", "165093116878")
+
+
+def _lifecycle_config_tags(original):
+    def get_resource_from_arn(self, arn: str) -> Any:
+        kind, _, name = arn.split(":")[-1].partition("/")
+        if (
+            kind == "notebook-instance-lifecycle-config"
+            and name in self.notebook_instance_lifecycle_configurations
+        ):
+            config = self.notebook_instance_lifecycle_configurations[name]
+            if not hasattr(config, "tags"):
+                config.tags = []
+            return config
+        return original(self, arn)
+
+    return get_resource_from_arn
+
+
+def _notebook_create(original):
+    def create_notebook_instance(self):
+        result = original(self)
+        notebook = self.sagemaker_backend.get_notebook_instance(self._get_param("NotebookInstanceName"))
+        notebook.platform_identifier = self._get_param("PlatformIdentifier")
+        notebook.metadata_service = self._get_param("InstanceMetadataServiceConfiguration")
+        return result
+
+    return create_notebook_instance
+
+
+def _notebook_to_dict(original):
+    def to_dict(self) -> dict[str, Any]:
+        described = original(self)
+        if getattr(self, "platform_identifier", None):
+            described["PlatformIdentifier"] = self.platform_identifier
+        if getattr(self, "metadata_service", None):
+            described["InstanceMetadataServiceConfiguration"] = self.metadata_service
+        return described
+
+    return to_dict
+
+
+def _tls_bucket_permission(original):
+    def get_permission(self, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return original(self, action, resource)
+        document = json.loads(self.policy)
+        statements = [s for s in document["Statement"] if not _denies_plain_http_only(s)]
+        saved = self.policy
+        self.policy = json.dumps({**document, "Statement": statements}).encode() if statements else None
+        try:
+            return original(self, action, resource)
+        finally:
+            self.policy = saved
+
+    return get_permission
+
+
+def _denies_plain_http_only(statement: dict) -> bool:
+    return statement.get("Effect") == "Deny" and statement.get("Condition") == {
+        "Bool": {"aws:SecureTransport": "false"}
+    }
+
+
+def _aws_published_layers(original):
+    def get_layers_data(self, arns: list[str]) -> list[dict[str, Any]]:
+        published = [arn for arn in arns if arn.split(":")[4] in AWS_LAYER_PUBLISHERS]
+        own = (
+            original(self, [arn for arn in arns if arn not in published])
+            if len(published) < len(arns)
+            else []
+        )
+        return own + [{"Arn": arn, "CodeSize": 0} for arn in published]
+
+    return get_layers_data
+
+
+_AUTOSCALING_TAGS: dict[str, dict[str, str]] = {}
+
+
+def _autoscaling_tag_resource(self) -> str:
+    arn = self._get_param("ResourceARN")
+    _AUTOSCALING_TAGS.setdefault(arn, {}).update(self._get_param("Tags") or {})
+    return "{}"
+
+
+def _autoscaling_untag_resource(self) -> str:
+    tags = _AUTOSCALING_TAGS.setdefault(self._get_param("ResourceARN"), {})
+    for key in self._get_param("TagKeys") or []:
+        tags.pop(key, None)
+    return "{}"
+
+
+def _autoscaling_list_tags(self) -> str:
+    return json.dumps({"Tags": _AUTOSCALING_TAGS.get(self._get_param("ResourceARN"), {})})
+
+
+def _autoscaling_register(original):
+    def register_scalable_target(self) -> str:
+        answer = original(self)
+        if tags := self._get_param("Tags"):
+            _AUTOSCALING_TAGS.setdefault(json.loads(answer)["ScalableTargetARN"], {}).update(tags)
+        return answer
+
+    return register_scalable_target
+
+
+@contextlib.contextmanager
+def moto_gaps_filled() -> Iterator[None]:
+    """Apply every patch of the module docstring; restore moto on exit."""
+    from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+    from moto.awslambda.models import LambdaFunction
+    from moto.s3.models import FakeBucket
+    from moto.sagemaker.models import FakeSagemakerNotebookInstance, SageMakerModelBackend
+    from moto.sagemaker.responses import SageMakerResponse
+
+    replaced = [
+        (SageMakerModelBackend, "_get_resource_from_arn", _lifecycle_config_tags),
+        (SageMakerResponse, "create_notebook_instance", _notebook_create),
+        (FakeSagemakerNotebookInstance, "to_dict", _notebook_to_dict),
+        (FakeBucket, "get_permission", _tls_bucket_permission),
+        (LambdaFunction, "_get_layers_data", _aws_published_layers),
+        (ApplicationAutoScalingResponse, "register_scalable_target", _autoscaling_register),
+    ]
+    added = [
+        (ApplicationAutoScalingResponse, "tag_resource", _autoscaling_tag_resource),
+        (ApplicationAutoScalingResponse, "untag_resource", _autoscaling_untag_resource),
+        (ApplicationAutoScalingResponse, "list_tags_for_resource", _autoscaling_list_tags),
+    ]
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in replaced]
+    for owner, name, wrap in replaced:
+        setattr(owner, name, wrap(getattr(owner, name)))
+    for owner, name, function in added:
+        setattr(owner, name, function)
+    try:
+        yield
+    finally:
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+        for owner, name, _ in added:
+            delattr(owner, name)
+        _AUTOSCALING_TAGS.clear()
+
+
+@contextlib.contextmanager
+def offline_aws() -> Iterator[str]:
+    """A moto server in this process with the gaps filled and SageMaker jobs simulated; yields its URL."""
+    from moto.server import ThreadedMotoServer
+
+    from tests.orchestration.fake_sagemaker import simulated_sagemaker
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    with moto_gaps_filled(), simulated_sagemaker():
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        try:
+            yield f"http://{host}:{port}"
+        finally:
+            server.stop()
