@@ -13,10 +13,15 @@ fills one such gap, at the boundary, with what the service does; none changes wh
   ``get_permission`` -> moto/iam/access_control.py ``IAMPolicy``), so the stack's TLS-only Deny
   (``aws:SecureTransport`` false) denies every object request. AWS applies that Deny only to plain-HTTP
   requests; the stand-in answers as AWS answers an HTTPS request (boto3 and Terraform always use TLS there).
+- S3 DeleteObjects by version id on a key whose versions include a delete marker: moto calls ``dispose()``
+  on every version it drops and its FakeDeleteMarker has none (AttributeError, a 500 the provider retries
+  while emptying a bucket with force_destroy). A delete marker holds no data, so there is nothing to dispose.
 - Lambda layers: AWS publishes the Powertools layer from its own account in every Region; moto knows only
   layers published into it, and CreateFunction fails with "One or more LayerVersion does not exist".
-- Application Auto Scaling tags: moto has no TagResource / ListTagsForResource / UntagResource, which the
-  provider calls for every scalable target.
+- Application Auto Scaling and AWS Budgets tags: moto has no TagResource / ListTagsForResource /
+  UntagResource for them, which the provider calls for every scalable target and budget.
+- Lambda GetAccountSettings: moto has no route for it. The stand-in answers with AWS's default Regional
+  concurrency quota of 1,000 ("Concurrent executions", Lambda quotas page) less what moto's functions reserve.
 
 ``simulated_sagemaker`` (tests/orchestration/fake_sagemaker.py) makes training and tuning jobs "run".
 """
@@ -106,42 +111,98 @@ def _aws_published_layers(original):
     return get_layers_data
 
 
-_AUTOSCALING_TAGS: dict[str, dict[str, str]] = {}
+def _dispose_nothing(self, garbage: bool = False) -> None:
+    """A delete marker has no content to release."""
+
+
+_TAGS: dict[str, dict[str, str]] = {}
 
 
 def _autoscaling_tag_resource(self) -> str:
     arn = self._get_param("ResourceARN")
-    _AUTOSCALING_TAGS.setdefault(arn, {}).update(self._get_param("Tags") or {})
+    _TAGS.setdefault(arn, {}).update(self._get_param("Tags") or {})
     return "{}"
 
 
 def _autoscaling_untag_resource(self) -> str:
-    tags = _AUTOSCALING_TAGS.setdefault(self._get_param("ResourceARN"), {})
+    tags = _TAGS.setdefault(self._get_param("ResourceARN"), {})
     for key in self._get_param("TagKeys") or []:
         tags.pop(key, None)
     return "{}"
 
 
 def _autoscaling_list_tags(self) -> str:
-    return json.dumps({"Tags": _AUTOSCALING_TAGS.get(self._get_param("ResourceARN"), {})})
+    return json.dumps({"Tags": _TAGS.get(self._get_param("ResourceARN"), {})})
+
+
+def _budgets_tag_resource(self) -> str:
+    tags = {t["Key"]: t["Value"] for t in self._get_param("ResourceTags") or []}
+    _TAGS.setdefault(self._get_param("ResourceARN"), {}).update(tags)
+    return "{}"
+
+
+def _budgets_untag_resource(self) -> str:
+    tags = _TAGS.setdefault(self._get_param("ResourceARN"), {})
+    for key in self._get_param("ResourceTagKeys") or []:
+        tags.pop(key, None)
+    return "{}"
+
+
+def _budgets_list_tags(self) -> str:
+    tags = _TAGS.get(self._get_param("ResourceARN"), {})
+    return json.dumps({"ResourceTags": [{"Key": k, "Value": v} for k, v in tags.items()]})
+
+
+def _budgets_create(original):
+    def create_budget(self) -> str:
+        answer = original(self)
+        name = self._get_param("Budget")["BudgetName"]
+        arn = f"arn:aws:budgets::{self._get_param('AccountId')}:budget/{name}"
+        _TAGS[arn] = {t["Key"]: t["Value"] for t in self._get_param("ResourceTags") or []}
+        return answer
+
+    return create_budget
 
 
 def _autoscaling_register(original):
     def register_scalable_target(self) -> str:
         answer = original(self)
         if tags := self._get_param("Tags"):
-            _AUTOSCALING_TAGS.setdefault(json.loads(answer)["ScalableTargetARN"], {}).update(tags)
+            _TAGS.setdefault(json.loads(answer)["ScalableTargetARN"], {}).update(tags)
         return answer
 
     return register_scalable_target
+
+
+LAMBDA_CONCURRENCY_QUOTA = 1000
+ACCOUNT_SETTINGS_PATH = r"{0}/(?P<api_version>[^/]+)/account-settings/?$"
+
+
+def _lambda_account_settings(self) -> tuple[int, dict, str]:
+    reserved = sum(
+        int(function.reserved_concurrency or 0)
+        for function in self.backend.list_functions()
+        if getattr(function, "reserved_concurrency", None)
+    )
+    limits = {
+        "TotalCodeSize": 80530636800,
+        "CodeSizeUnzipped": 262144000,
+        "CodeSizeZipped": 52428800,
+        "ConcurrentExecutions": LAMBDA_CONCURRENCY_QUOTA,
+        "UnreservedConcurrentExecutions": LAMBDA_CONCURRENCY_QUOTA - reserved,
+    }
+    return 200, {}, json.dumps({"AccountLimit": limits, "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": 0}})
 
 
 @contextlib.contextmanager
 def moto_gaps_filled() -> Iterator[None]:
     """Apply every patch of the module docstring; restore moto on exit."""
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+    from moto.awslambda import urls as lambda_urls
     from moto.awslambda.models import LambdaFunction
-    from moto.s3.models import FakeBucket
+    from moto.awslambda.responses import LambdaResponse
+    from moto.budgets.responses import BudgetsResponse
+    from moto.s3.models import FakeBucket, FakeDeleteMarker
     from moto.sagemaker.models import FakeSagemakerNotebookInstance, SageMakerModelBackend
     from moto.sagemaker.responses import SageMakerResponse
 
@@ -152,17 +213,24 @@ def moto_gaps_filled() -> Iterator[None]:
         (FakeBucket, "get_permission", _tls_bucket_permission),
         (LambdaFunction, "_get_layers_data", _aws_published_layers),
         (ApplicationAutoScalingResponse, "register_scalable_target", _autoscaling_register),
+        (BudgetsResponse, "create_budget", _budgets_create),
     ]
     added = [
         (ApplicationAutoScalingResponse, "tag_resource", _autoscaling_tag_resource),
         (ApplicationAutoScalingResponse, "untag_resource", _autoscaling_untag_resource),
         (ApplicationAutoScalingResponse, "list_tags_for_resource", _autoscaling_list_tags),
+        (LambdaResponse, "get_account_settings", _lambda_account_settings),
+        (BudgetsResponse, "tag_resource", _budgets_tag_resource),
+        (BudgetsResponse, "untag_resource", _budgets_untag_resource),
+        (BudgetsResponse, "list_tags_for_resource", _budgets_list_tags),
+        (FakeDeleteMarker, "dispose", _dispose_nothing),
     ]
     originals = [(owner, name, getattr(owner, name)) for owner, name, _ in replaced]
     for owner, name, wrap in replaced:
         setattr(owner, name, wrap(getattr(owner, name)))
     for owner, name, function in added:
         setattr(owner, name, function)
+    lambda_urls.url_paths[ACCOUNT_SETTINGS_PATH] = LambdaResponse.dispatch
     try:
         yield
     finally:
@@ -170,7 +238,8 @@ def moto_gaps_filled() -> Iterator[None]:
             setattr(owner, name, original)
         for owner, name, _ in added:
             delattr(owner, name)
-        _AUTOSCALING_TAGS.clear()
+        lambda_urls.url_paths.pop(ACCOUNT_SETTINGS_PATH, None)
+        _TAGS.clear()
 
 
 @contextlib.contextmanager
