@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from dogbreed.local_endpoint.server import EndpointServer
+from dogbreed.local_endpoint.server import CONTAINER_TIMEOUT_S, EndpointServer
 from dogbreed.local_endpoint.stack import ModelEnvironment, ServingStack
 
 DEFAULT_ACCOUNT_ID = "123456789012"
@@ -36,6 +36,7 @@ class LocalEndpoint:
         variant_name: str = "AllTraffic",
         region: str = "us-east-1",
         account_id: str = DEFAULT_ACCOUNT_ID,
+        container_timeout_s: float = CONTAINER_TIMEOUT_S,
         verbose: bool = False,
     ):
         if (model_archive is None) == (stack is None):
@@ -53,6 +54,7 @@ class LocalEndpoint:
             "variant_name": variant_name,
             "region": region,
             "account_id": account_id,
+            "container_timeout_s": container_timeout_s,
             "verbose": verbose,
         }
         self._server: EndpointServer | None = None

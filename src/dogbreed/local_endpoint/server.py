@@ -101,7 +101,8 @@ class EndpointServer(ThreadingHTTPServer):
     def call_container(self, body: bytes, headers: dict[str, str]) -> ContainerAnswer:
         """POST /invocations on the serving stack; a new connection each time (its errors close them)."""
         host, port = self.container
-        connection = http.client.HTTPConnection(host, int(port), timeout=CONTAINER_TIMEOUT_S)
+        timeout = self.settings.get("container_timeout_s", CONTAINER_TIMEOUT_S)
+        connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
         try:
             connection.request("POST", "/invocations", body=body, headers=headers)
             answer = connection.getresponse()

@@ -150,7 +150,7 @@ def _query_top_k(event: LambdaFunctionUrlEvent, settings: Settings) -> int:
     value = event.query_string_parameters.get(contract.TOP_K_FIELD)
     if value is None:
         return settings.default_top_k
-    number = int(value) if isinstance(value, str) and QUERY_TOP_K.fullmatch(value) else value
+    number = int(value) if isinstance(value, str) and QUERY_TOP_K.fullmatch(value) else None
     return _top_k({contract.TOP_K_FIELD: number}, settings)
 
 
