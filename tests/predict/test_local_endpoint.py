@@ -330,3 +330,53 @@ def test_the_handler_answers_503_throttled_when_the_endpoint_is_busy(
     assert json.loads(response["body"]) == {
         "error": {"code": "Throttled", "message": "The model endpoint is busy; retry later."}
     }
+
+
+def wheel(directory: Path, name: str, version: str, module_source: str) -> Path:
+    """A minimal pure-Python wheel (what a quantized artifact ships in code/wheels/)."""
+    import base64
+    import hashlib
+    import zipfile
+
+    dist_info = f"{name}-{version}.dist-info"
+    files = {
+        f"{name}.py": module_source.encode(),
+        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = [
+        f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},{len(data)}"
+        for path, data in files.items()
+    ]
+    files[f"{dist_info}/RECORD"] = ("\n".join([*record, f"{dist_info}/RECORD,,"]) + "\n").encode()
+    path = directory / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in files.items():
+            archive.writestr(member, data)
+    return path
+
+
+def test_code_requirements_install_offline_from_shipped_wheels_into_the_stack_only(tmp_path):
+    """As the toolkit does at start: pip install -r code/requirements.txt, here --no-index from code/wheels/
+    (the network is off), into the stack's own venv: the serving venv is never written."""
+    import shutil as shell
+
+    from dogbreed.local_endpoint.instance import serving_python
+
+    source = tmp_path / "model"
+    shell.copytree(Path(__file__).parent / "fixture_model", source)
+    (source / "code" / "wheels").mkdir()
+    wheel(source / "code" / "wheels", "tinyquant", "1.0", "SCALE = 7\n")
+    (source / "code" / "requirements.txt").write_text("--no-index\n--find-links wheels\ntinyquant==1.0\n")
+    inference = source / "code" / "inference.py"
+    inference.write_text(
+        inference.read_text().replace(
+            'return {"classes": meta["class_names"], "loads": 1}',
+            'import tinyquant\n    return {"classes": meta["class_names"], "loads": tinyquant.SCALE}',
+        )
+    )
+    archive = pack_model(source, tmp_path / "model.tar.gz")
+    with ServingStack(archive) as stack:
+        assert stack.invoke(image_bytes(), "image/jpeg").json()["model_loads"] == 7
+    probe = subprocess.run([str(serving_python()), "-I", "-c", "import tinyquant"], capture_output=True)
+    assert probe.returncode != 0
