@@ -5,6 +5,7 @@ and InvokeEndpoint fronts over them (one per test, so each test picks its own fr
 from __future__ import annotations
 
 import json
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from tests.predict.helpers import (
     FakeLambdaContext,
     TrainedModel,
     pack_model,
+    pure_python_wheel,
 )
 
 
@@ -75,7 +77,15 @@ def lambda_context() -> FakeLambdaContext:
 
 @pytest.fixture(scope="session")
 def fixture_model_archive(tmp_path_factory) -> Path:
-    return pack_model(FIXTURE_MODEL_DIR, tmp_path_factory.mktemp("fixture-model") / "model.tar.gz")
+    """The fixture model, with a code/requirements.txt the toolkit installs --no-index from code/wheels/ (the
+    network is off in the stack), as an artifact that ships its own wheels does."""
+    root = tmp_path_factory.mktemp("fixture-model")
+    source = root / "model"
+    shutil.copytree(FIXTURE_MODEL_DIR, source, ignore=shutil.ignore_patterns("__pycache__"))
+    (source / "code" / "wheels").mkdir()
+    pure_python_wheel(source / "code" / "wheels", "offline_wheel", "1.0", 'VALUE = "installed offline"\n')
+    (source / "code" / "requirements.txt").write_text("--no-index\n--find-links wheels\noffline_wheel==1.0\n")
+    return pack_model(source, root / "model.tar.gz")
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from dogbreed.local_endpoint import LocalEndpoint, ServingStack, StackError
-from dogbreed.local_endpoint.instance import extract_model, processes_under
+from dogbreed.local_endpoint.instance import extract_model, processes_under, serving_python
 from tests.predict.helpers import ENDPOINT_NAME, FIXTURE_CLASSES, b64, image_bytes, pack_model
 
 pytestmark = pytest.mark.timeout(300)
@@ -56,6 +56,14 @@ def test_invocations_run_the_hooks_in_container_order(fixture_stack):
     assert body["trace"] == ["input_fn:image/png:bytearray", "predict_fn", "output_fn:application/json"]
     assert body["model_loads"] == 1
     assert {p["label"] for p in body["predictions"]} <= set(FIXTURE_CLASSES)
+
+
+def test_code_requirements_install_offline_into_the_stack_never_into_the_serving_venv(fixture_stack):
+    """The toolkit ran pip install -r code/requirements.txt at start, --no-index from code/wheels/
+    (the network is off), into this stack's own venv: the shared serving venv cannot import it."""
+    assert fixture_stack.invoke(image_bytes(), "image/jpeg").json()["wheel"] == "installed offline"
+    probe = subprocess.run([str(serving_python()), "-I", "-c", "import offline_wheel"], capture_output=True)
+    assert probe.returncode != 0
 
 
 def test_the_toolkit_decodes_exact_json_bodies_to_str_before_input_fn(fixture_stack):
@@ -330,53 +338,3 @@ def test_the_handler_answers_503_throttled_when_the_endpoint_is_busy(
     assert json.loads(response["body"]) == {
         "error": {"code": "Throttled", "message": "The model endpoint is busy; retry later."}
     }
-
-
-def wheel(directory: Path, name: str, version: str, module_source: str) -> Path:
-    """A minimal pure-Python wheel (what a quantized artifact ships in code/wheels/)."""
-    import base64
-    import hashlib
-    import zipfile
-
-    dist_info = f"{name}-{version}.dist-info"
-    files = {
-        f"{name}.py": module_source.encode(),
-        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
-        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = [
-        f"{path},sha256={base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},{len(data)}"
-        for path, data in files.items()
-    ]
-    files[f"{dist_info}/RECORD"] = ("\n".join([*record, f"{dist_info}/RECORD,,"]) + "\n").encode()
-    path = directory / f"{name}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w") as archive:
-        for member, data in files.items():
-            archive.writestr(member, data)
-    return path
-
-
-def test_code_requirements_install_offline_from_shipped_wheels_into_the_stack_only(tmp_path):
-    """As the toolkit does at start: pip install -r code/requirements.txt, here --no-index from code/wheels/
-    (the network is off), into the stack's own venv: the serving venv is never written."""
-    import shutil as shell
-
-    from dogbreed.local_endpoint.instance import serving_python
-
-    source = tmp_path / "model"
-    shell.copytree(Path(__file__).parent / "fixture_model", source)
-    (source / "code" / "wheels").mkdir()
-    wheel(source / "code" / "wheels", "tinyquant", "1.0", "SCALE = 7\n")
-    (source / "code" / "requirements.txt").write_text("--no-index\n--find-links wheels\ntinyquant==1.0\n")
-    inference = source / "code" / "inference.py"
-    inference.write_text(
-        inference.read_text().replace(
-            'return {"classes": meta["class_names"], "loads": 1}',
-            'import tinyquant\n    return {"classes": meta["class_names"], "loads": tinyquant.SCALE}',
-        )
-    )
-    archive = pack_model(source, tmp_path / "model.tar.gz")
-    with ServingStack(archive) as stack:
-        assert stack.invoke(image_bytes(), "image/jpeg").json()["model_loads"] == 7
-    probe = subprocess.run([str(serving_python()), "-I", "-c", "import tinyquant"], capture_output=True)
-    assert probe.returncode != 0
