@@ -4,6 +4,8 @@ locals {
   package_path    = coalesce(var.predict_api.package_path, "${local.repository_root}/build/predict_lambda.zip")
   endpoint_name   = "${var.name}-endpoint"
   notebook_name   = "${var.name}-notebook"
+  # A raw image is the InvokeEndpoint body: never larger than what the endpoint takes (4 MB serverless).
+  predict_max_image_bytes = local.serve ? min(var.predict_api.max_image_bytes, module.endpoint[0].max_request_bytes) : null
 
   # The network module owns one security group per workload in the private subnets. These names and descriptions
   # are the ones the groups had in the notebook and ec2_trainer modules (moved.tf): changing either replaces a group.
@@ -90,16 +92,22 @@ module "endpoint" {
 
   name                             = local.endpoint_name
   model_data_url                   = var.model_data_url
+  model_sha256                     = var.model_sha256
   bucket_name                      = module.data_bucket.bucket_name
   kms_key_arn                      = module.data_bucket.kms_key_arn
   kms_key_project_tag              = module.data_bucket.kms_key_project_tag
   instance_type                    = var.endpoint.instance_type
   image_tag                        = var.endpoint.image_tag
+  serverless                       = var.endpoint.serverless
   enable_autoscaling               = var.endpoint.enable_autoscaling
   min_capacity                     = var.endpoint.min_capacity
   max_capacity                     = var.endpoint.max_capacity
+  initial_instance_count           = var.endpoint.initial_instance_count
+  deployment                       = var.endpoint.deployment
+  post_deploy_check                = var.endpoint.post_deploy_check
   target_invocations_per_instance  = coalesce(var.autoscaling_invocations_per_instance, 100)
   data_capture_sampling_percentage = var.endpoint.data_capture_sampling_percentage
+  log_retention_in_days            = var.endpoint.log_retention_in_days
   alarm_model_latency_ms           = var.endpoint.alarm_model_latency_ms
   alarm_actions                    = var.alarm_actions
 }
@@ -112,7 +120,7 @@ module "predict_lambda" {
   package_path              = local.package_path
   endpoint_name             = module.endpoint[0].name
   top_k                     = var.predict_api.top_k
-  max_image_bytes           = var.predict_api.max_image_bytes
+  max_image_bytes           = local.predict_max_image_bytes
   allowed_url_hosts         = var.predict_api.allowed_url_hosts
   reserved_concurrency      = var.predict_api.reserved_concurrency
   provisioned_concurrency   = var.predict_api.provisioned_concurrency

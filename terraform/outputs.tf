@@ -28,6 +28,26 @@ output "endpoint_name" {
   value       = try(module.endpoint[0].name, null)
 }
 
+output "endpoint_config_name" {
+  description = "Endpoint configuration of the last deployment; dogbreed-check-endpoint --terraform-outputs compares it with what the endpoint runs. null until model_data_url is set."
+  value       = try(module.endpoint[0].endpoint_config_name, null)
+}
+
+output "model_data_url" {
+  description = "The published artifact the endpoint serves (null until published)."
+  value       = var.model_data_url
+}
+
+output "model_sha256" {
+  description = "SHA-256 of that artifact (null until published)."
+  value       = var.model_sha256
+}
+
+output "endpoint_log_group_arn" {
+  description = "ARN of /aws/sagemaker/Endpoints/<endpoint> (KMS-encrypted): the encryption-context value the key policy's CloudWatch Logs statement must allow. null until model_data_url is set."
+  value       = try(module.endpoint[0].log_group_arn, null)
+}
+
 output "function_name" {
   description = "Prediction Lambda name; null until model_data_url is set."
   value       = try(module.predict_lambda[0].function_name, null)

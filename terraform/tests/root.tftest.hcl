@@ -48,7 +48,8 @@ run "published_model_is_served" {
   command = plan
 
   variables {
-    model_data_url                       = "s3://dogbreed-123456789012-eu-west-1/models/run-7/model.tar.gz"
+    model_data_url                       = "s3://dogbreed-123456789012-eu-west-1/models/published/1a1f4502024df8a68d12e64bb2364ad6308d04ed0a7d5e8300a676ec70867140/model.tar.gz"
+    model_sha256                         = "1a1f4502024df8a68d12e64bb2364ad6308d04ed0a7d5e8300a676ec70867140"
     autoscaling_invocations_per_instance = 240
   }
 
@@ -72,7 +73,8 @@ run "rejects_non_positive_autoscaling_target" {
   command = plan
 
   variables {
-    model_data_url                       = "s3://dogbreed-123456789012-eu-west-1/models/run-7/model.tar.gz"
+    model_data_url                       = "s3://dogbreed-123456789012-eu-west-1/models/published/1a1f4502024df8a68d12e64bb2364ad6308d04ed0a7d5e8300a676ec70867140/model.tar.gz"
+    model_sha256                         = "1a1f4502024df8a68d12e64bb2364ad6308d04ed0a7d5e8300a676ec70867140"
     autoscaling_invocations_per_instance = 0
   }
 

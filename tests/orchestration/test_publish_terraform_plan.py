@@ -42,8 +42,14 @@ def test_plan_of_the_root_stack_deploys_the_published_model(tmp_path, capsys, aw
 
     plan = terraform.plan_json(workdir, no_other_vars)
 
-    assert published["model_data_url"] == f"s3://{STACK_BUCKET}/models/{job}/output/model.tar.gz"
+    sha256 = published["model_sha256"]
+    assert published["source"] == f"s3://{STACK_BUCKET}/models/{job}/output/model.tar.gz"
+    assert published["model_data_url"] == f"s3://{STACK_BUCKET}/models/published/{sha256}/model.tar.gz"
     models = terraform.planned(plan, "aws_sagemaker_model")
     assert [m["primary_container"][0]["model_data_url"] for m in models] == [published["model_data_url"]]
+    assert [m["name"] for m in models] == [f"dogbreed-endpoint-{sha256[:16]}"]  # the name carries the hash
     assert len(terraform.planned(plan, "aws_sagemaker_endpoint")) == 1
-    assert json.loads(tfvars.read_text()) == {"model_data_url": published["model_data_url"]}
+    assert json.loads(tfvars.read_text()) == {
+        "model_data_url": published["model_data_url"],
+        "model_sha256": sha256,
+    }

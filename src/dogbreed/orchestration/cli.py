@@ -10,8 +10,8 @@ Subcommands (``dogbreed-launch <command> --help`` for every flag):
   results      the tuning job's training jobs as a table (and a PNG plot)
   train        one distributed training job (torchrun across instances, managed spot, S3 checkpoints),
                hyperparameters given with --hp or taken from the best job of --from-tuning-job
-  publish      record the winning model.tar.gz where the Terraform root stack reads it
-               (terraform/model.auto.tfvars.json and optionally an SSM parameter)
+  publish      copy the winning model.tar.gz write-once to models/published/<sha256>/ and record it where the
+               Terraform root stack reads it (terraform/model.auto.tfvars.json and optionally SSM)
   predict      after `terraform apply`: call the prediction Lambda with an image
 
 Region, bucket, roles and KMS key come from flags or from ``terraform output -json`` of the root stack

@@ -10,9 +10,9 @@ from dogbreed.orchestration.dry_run import describe_train_request, describe_tune
 from dogbreed.orchestration.hyperparameters import objective, parse_assignments
 from dogbreed.orchestration.invoke import function_name_from_stack, predict
 from dogbreed.orchestration.jobs import train, tune
-from dogbreed.orchestration.publish import model_artifact, publish
+from dogbreed.orchestration.publish import model_artifact, publish, published_url
 from dogbreed.orchestration.results import format_table, plot_tuning_results, tuning_results
-from dogbreed.orchestration.s3 import default_data_uri, upload_data
+from dogbreed.orchestration.s3 import default_data_uri, split_s3_uri, upload_data
 from dogbreed.orchestration.session import make_session
 from dogbreed.orchestration.settings import AwsSettings, resolve_settings
 from dogbreed.orchestration.specs import TrainSpec, TuneSpec
@@ -105,14 +105,22 @@ def _cmd_publish(args, settings: AwsSettings) -> dict[str, Any]:
     )
     tfvars = None if args.no_tfvars else args.tfvars
     if args.dry_run:
+        bucket = split_s3_uri(model_data)[0]
         return {
             "dry_run": {
-                "model_data_url": model_data,
+                "source": model_data,
+                "publish_to": published_url(bucket, "<sha256>"),
                 "tfvars": str(tfvars),
                 "ssm_parameter": args.ssm_parameter,
             }
         }
-    return publish(session, model_data, tfvars_path=tfvars, ssm_parameter=args.ssm_parameter)
+    return publish(
+        session,
+        model_data,
+        tfvars_path=tfvars,
+        ssm_parameter=args.ssm_parameter,
+        kms_key_arn=settings.kms_key_arn,
+    )
 
 
 def _cmd_predict(args, settings: AwsSettings) -> dict[str, Any]:
