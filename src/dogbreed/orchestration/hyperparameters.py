@@ -42,7 +42,7 @@ def to_cli_args(hyperparameters: Mapping[str, str]) -> list[str]:
 
 def check_accepted_by_train_script(hyperparameters: Mapping[str, str]) -> None:
     """Parse and validate the hyperparameters as train.py will; whatever it rejects is a LauncherError."""
-    from dogbreed.training import train as train_script  # imports torch: only when a job is checked
+    from dogbreed.training import options as train_script  # train.py's parser; imports no torch
 
     stderr = io.StringIO()
     try:
