@@ -14,8 +14,10 @@ Subcommands (``dogbreed-launch <command> --help`` for every flag):
                (terraform/model.auto.tfvars.json and optionally an SSM parameter)
   predict      after `terraform apply`: call the prediction Lambda with an image
 
-Region, bucket, roles and KMS key come from flags or from ``terraform output -json`` of the root stack
-(outputs ``region``, ``data_bucket_name``, ``training_role_arn``, ``kms_key_arn``); nothing is hard-coded.
+Region, bucket, roles, KMS key and the jobs' network come from flags or from ``terraform output -json`` of
+the root stack (outputs ``region``, ``data_bucket_name``, ``training_role_arn``, ``kms_key_arn``,
+``training_subnet_ids``, ``training_security_group_ids``; a saved copy: --terraform-outputs or
+$DOGBREED_TF_OUTPUTS); nothing is hard-coded.
 ``--dry-run`` prints the request that would be handed to SageMaker and sends nothing. The command prints
 one JSON object on stdout; progress and the SDK's logs go to stderr.
 """
@@ -64,13 +66,23 @@ def _add_aws_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--role", help="SageMaker training role ARN (output: training_role_arn)")
     group.add_argument("--kms-key", help="KMS key ARN for S3 objects and volumes (output: kms_key_arn)")
     group.add_argument(
+        "--subnet", action="append", help="jobs' subnet, repeatable (output: training_subnet_ids)"
+    )
+    group.add_argument(
+        "--security-group",
+        action="append",
+        help="jobs' security group, repeatable (output: training_security_group_ids)",
+    )
+    group.add_argument(
         "--job-prefix", help=f"SageMaker job name prefix (output: name, else {DEFAULT_JOB_PREFIX})"
     )
     group.add_argument(
         "--terraform-dir", type=Path, default=DEFAULT_TERRAFORM_DIR, help="root stack directory"
     )
     group.add_argument(
-        "--terraform-outputs", type=Path, help="saved `terraform output -json` instead of running it"
+        "--terraform-outputs",
+        type=Path,
+        help="saved `terraform output -json` instead of running it (default: $DOGBREED_TF_OUTPUTS)",
     )
 
 
@@ -95,6 +107,12 @@ def _add_job_flags(parser: argparse.ArgumentParser, default_instance: str) -> No
     parser.add_argument("--framework-version", default=DEFAULT_FRAMEWORK_VERSION, help="PyTorch DLC version")
     parser.add_argument(
         "--hp", action="append", default=[], metavar="NAME=VALUE", help="train.py flag, repeatable"
+    )
+    parser.add_argument(
+        "--quota-check",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="look up the account's Service Quotas for the instance type first",
     )
     parser.add_argument("--wait", action="store_true", help="wait for the job to finish")
     parser.add_argument("--dry-run", action="store_true", help="print the request, send nothing")

@@ -25,6 +25,8 @@ def settings_from(args: argparse.Namespace) -> AwsSettings:
         role=args.role,
         kms_key=args.kms_key,
         job_prefix=args.job_prefix,
+        subnets=args.subnet,
+        security_groups=args.security_group,
         terraform_dir=args.terraform_dir,
         terraform_outputs=args.terraform_outputs,
     )
@@ -77,7 +79,7 @@ def _cmd_tune(args, settings: AwsSettings) -> dict[str, Any]:
     spec = tune_spec_from(args)
     if args.dry_run:
         return {"dry_run": describe_tune_request(spec, settings)}
-    return {"tuning_job": tune(spec, settings, wait=args.wait)}
+    return {"tuning_job": tune(spec, settings, wait=args.wait, check_quota=args.quota_check)}
 
 
 def _cmd_results(args, settings: AwsSettings) -> dict[str, Any]:
@@ -94,7 +96,7 @@ def _cmd_train(args, settings: AwsSettings) -> dict[str, Any]:
     spec = train_spec_from(args)
     if args.dry_run:
         return {"dry_run": describe_train_request(spec, settings)}
-    job = train(spec, settings, wait=args.wait)
+    job = train(spec, settings, wait=args.wait, check_quota=args.quota_check)
     return {"training_job": job, "checkpoint_s3_uri": spec.checkpoint_s3_uri}
 
 
