@@ -45,8 +45,7 @@ def model_output_uri(settings: AwsSettings) -> str:
 
 def default_checkpoint_uri(settings: AwsSettings) -> str:
     """A fresh prefix per run: a spot restart of this job resumes from it, a new job never does."""
-    # timezone.utc, not datetime.UTC: the notebook kernel's Python may be 3.10 (docs/orchestration.md)
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")  # noqa: UP017
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
     return f"s3://{settings.bucket}/{CHECKPOINT_PREFIX}/{settings.training_job_base}-{stamp}/"
 
 
