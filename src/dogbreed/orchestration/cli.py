@@ -13,6 +13,7 @@ Subcommands (``dogbreed-launch <command> --help`` for every flag):
   publish      record the winning model.tar.gz where the Terraform root stack reads it
                (terraform/model.auto.tfvars.json and optionally an SSM parameter)
   predict      after `terraform apply`: call the prediction Lambda with an image
+  ec2-run      start (or, with the same --run-id, resume) a training run on the EC2 trainer's launch template
 
 Region, bucket, roles, KMS key and the jobs' network come from flags or from ``terraform output -json`` of
 the root stack (outputs ``region``, ``data_bucket_name``, ``training_role_arn``, ``kms_key_arn``,
@@ -56,6 +57,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     _add_train_parser(commands)
     _add_publish_parser(commands)
     _add_predict_parser(commands)
+    _add_ec2_run_parser(commands)
     return parser
 
 
@@ -181,6 +183,15 @@ def _add_predict_parser(commands) -> None:
     p.add_argument("image", type=Path, help="a JPEG or PNG file")
     p.add_argument("--top-k", type=int, default=3)
     p.add_argument("--function-name", help="default: the root stack's output function_name")
+    _add_aws_flags(p)
+
+
+def _add_ec2_run_parser(commands) -> None:
+    p = commands.add_parser("ec2-run", help="start or resume a run on the EC2 trainer")
+    p.add_argument("--run-id", required=True, help="the run's name; the same id resumes from its checkpoints")
+    p.add_argument(
+        "--launch-template", help="default: the root stack's output ec2_trainer_launch_template_id"
+    )
     _add_aws_flags(p)
 
 

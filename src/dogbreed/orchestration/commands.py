@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from dogbreed.orchestration.dry_run import describe_train_request, describe_tune_request
+from dogbreed.orchestration.ec2_runs import start_run
 from dogbreed.orchestration.hyperparameters import objective, parse_assignments
 from dogbreed.orchestration.invoke import function_name_from_stack, predict
 from dogbreed.orchestration.jobs import train, tune
@@ -14,7 +15,7 @@ from dogbreed.orchestration.publish import model_artifact, publish
 from dogbreed.orchestration.results import format_table, plot_tuning_results, tuning_results
 from dogbreed.orchestration.s3 import default_data_uri, upload_data
 from dogbreed.orchestration.session import make_session
-from dogbreed.orchestration.settings import AwsSettings, resolve_settings
+from dogbreed.orchestration.settings import AwsSettings, TerraformOutputs, resolve_settings
 from dogbreed.orchestration.specs import TrainSpec, TuneSpec
 
 
@@ -122,6 +123,13 @@ def _cmd_predict(args, settings: AwsSettings) -> dict[str, Any]:
     return predict(make_session(settings), name, args.image, args.top_k)
 
 
+def _cmd_ec2_run(args, settings: AwsSettings) -> dict[str, Any]:
+    template = args.launch_template or TerraformOutputs.load(args.terraform_dir, args.terraform_outputs).get(
+        "ec2_trainer_launch_template_id"
+    )
+    return start_run(make_session(settings), settings, template, args.run_id)
+
+
 COMMANDS = {
     "upload-data": _cmd_upload,
     "tune": _cmd_tune,
@@ -129,4 +137,5 @@ COMMANDS = {
     "train": _cmd_train,
     "publish": _cmd_publish,
     "predict": _cmd_predict,
+    "ec2-run": _cmd_ec2_run,
 }
