@@ -19,6 +19,7 @@ from orchestration_support import BUCKET, REGION, REPO_ROOT, run_cli, settings
 from dogbreed.orchestration.results import tuning_results
 from dogbreed.orchestration.s3 import split_s3_uri
 from dogbreed.orchestration.session import make_session
+from security.policy_lint import WHOLE_VALUE_PLACEHOLDER
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -33,7 +34,8 @@ TEMPLATE_VALUES = {
 
 
 def policy(name: str) -> dict:
-    text = (REPO_ROOT / "policies" / name).read_text()
+    """The template with the values above; a placeholder that is a whole JSON value becomes a string."""
+    text = WHOLE_VALUE_PLACEHOLDER.sub(r'\1"placeholder"', (REPO_ROOT / "policies" / name).read_text())
     return json.loads(re.sub(r"\$\{(\w+)\}", lambda m: TEMPLATE_VALUES.get(m.group(1), "placeholder"), text))
 
 
