@@ -20,6 +20,15 @@ locals {
       name        = "${var.name}-ec2-trainer"
       description = "EC2 trainer: no inbound (Session Manager only), HTTPS out to VPC endpoints and S3"
     }
+    # SageMaker training and tuning jobs (VpcConfig): torchrun/DDP between the instances of one job, S3 for data,
+    # code, weights, checkpoints and models. dev/offline_terraform.py creates this group in moto with this name
+    # and description, so keep the two in step.
+    training = {
+      create              = true
+      name                = "${var.name}-training-jobs"
+      description         = "SageMaker training and tuning jobs: all traffic within the group, HTTPS out to VPC endpoints and S3"
+      enable_self_traffic = true
+    }
   }
 }
 
@@ -35,8 +44,11 @@ module "network" {
   name        = var.name
   kms_key_arn = module.data_bucket.kms_key_arn
   workload_security_groups = {
-    for key, workload in local.workloads : key => { name = workload.name, description = workload.description }
-    if workload.create
+    for key, workload in local.workloads : key => {
+      name                = workload.name
+      description         = workload.description
+      enable_self_traffic = try(workload.enable_self_traffic, false)
+    } if workload.create
   }
 }
 
@@ -60,6 +72,9 @@ module "notebook" {
   kms_key_project_tag = module.data_bucket.kms_key_project_tag
   bucket_name         = module.data_bucket.bucket_name
   training_role_arn   = module.training_role.role_arn
+  # The notebook may start jobs only here (policies/notebook.json), and its kernel launches them here.
+  training_subnet_ids         = module.network.private_subnet_ids
+  training_security_group_ids = [module.network.security_group_ids["training"]]
 }
 
 module "ec2_trainer" {
@@ -69,6 +84,7 @@ module "ec2_trainer" {
   name                = var.name
   instance_type       = var.ec2_trainer.instance_type
   ami_id              = var.ec2_trainer.ami_id
+  root_device_name    = var.ec2_trainer.root_device_name
   use_spot            = var.ec2_trainer.use_spot
   subnet_id           = module.network.private_subnet_ids[0]
   security_group_ids  = [module.network.security_group_ids["trainer"]]

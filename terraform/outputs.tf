@@ -18,6 +18,16 @@ output "training_role_arn" {
   value       = module.training_role.role_arn
 }
 
+output "training_subnet_ids" {
+  description = "Private subnets of the SageMaker training and tuning jobs (their VpcConfig.Subnets; no route to the internet)."
+  value       = module.network.private_subnet_ids
+}
+
+output "training_security_group_ids" {
+  description = "Security group of the SageMaker training and tuning jobs (VpcConfig.SecurityGroupIds): all traffic within the group, HTTPS to the VPC endpoints and S3."
+  value       = [module.network.security_group_ids["training"]]
+}
+
 output "notebook_role_arn" {
   description = "Role of the notebook instance."
   value       = module.notebook.role_arn
@@ -61,4 +71,9 @@ output "function_url" {
 output "name" {
   description = "Project name: SageMaker training and tuning jobs must be named <name>-* (the launcher's job prefix)."
   value       = var.name
+}
+
+output "ec2_trainer_launch_template_id" {
+  description = "Launch template of the EC2 trainer (null unless ec2_trainer.create): `dogbreed-launch ec2-run --run-id <id>` starts or resumes a run; Terraform never launches one."
+  value       = try(module.ec2_trainer[0].launch_template_id, null)
 }

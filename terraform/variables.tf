@@ -119,14 +119,15 @@ variable "notebook_instance_type" {
 }
 
 variable "ec2_trainer" {
-  description = "Optional GPU training run on EC2 (the instance terminates itself when training ends)."
+  description = "Optional EC2 GPU trainer: a launch template only. A run starts when a person runs `dogbreed-launch ec2-run --run-id <id>` (the same id resumes from its S3 checkpoints); no apply ever launches one, and the instance terminates itself when training ends."
   type = object({
-    create        = optional(bool, false)
-    instance_type = optional(string, "g4dn.xlarge")
-    ami_id        = optional(string) # null: the current Deep Learning AMI from AWS's public SSM parameter
-    use_spot      = optional(bool, false)
-    data_prefix   = optional(string, "data/dogImages/")
-    train_args    = optional(string, "")
+    create           = optional(bool, false)
+    instance_type    = optional(string, "g4dn.xlarge")
+    ami_id           = optional(string) # null: the current Deep Learning AMI from AWS's public SSM parameter
+    root_device_name = optional(string, "/dev/sda1")
+    use_spot         = optional(bool, false)
+    data_prefix      = optional(string, "data/dogImages/")
+    train_args       = optional(string, "")
   })
   default = {}
 }
