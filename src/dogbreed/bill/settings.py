@@ -25,7 +25,11 @@ from dogbreed.utils.repo import REPO_ROOT
 COMMITTED_TFVARS = ("autoscaling.auto.tfvars.json",)
 # The bill prices the serving stack: without a published model the endpoint and the Lambda do not exist, so a
 # placeholder stands in (its value is never used for a price).
-PLACEHOLDER_VARIABLES = {"model_data_url": "s3://dogbreed-bill-placeholder/models/bill/model.tar.gz"}
+PLACEHOLDER_SHA256 = "0" * 64
+PLACEHOLDER_VARIABLES = {
+    "model_data_url": f"s3://dogbreed-bill-placeholder/models/published/{PLACEHOLDER_SHA256}/model.tar.gz",
+    "model_sha256": PLACEHOLDER_SHA256,
+}
 EXPRESSION = """jsonencode({
   name = var.name, region = var.region, endpoint = var.endpoint, predict_api = var.predict_api,
   autoscaling_invocations_per_instance = var.autoscaling_invocations_per_instance,
@@ -71,10 +75,11 @@ class StackFacts:
     @property
     def alarms(self) -> int:
         """CloudWatch alarms the serving stack creates (terraform/modules/endpoint/alarms.tf): 5XX errors and
-        model latency; with autoscaling also at-max-capacity, plus the two (high, low) that a target-tracking
-        policy creates for itself. Serverless variants have no autoscaling."""
-        autoscaled = self.endpoint.autoscaling and not self.endpoint.serverless
-        return 2 + (3 if autoscaled else 0)
+        model latency; serverless adds at-max-concurrency; autoscaled instances add at-max-capacity plus the
+        two (high, low) that AWS creates for a target-tracking policy."""
+        if self.endpoint.serverless:
+            return 3
+        return 2 + (3 if self.endpoint.autoscaling else 0)
 
 
 def facts_from_variables(values: Mapping[str, Any], source: str) -> StackFacts:
