@@ -9,10 +9,13 @@ fills one such gap, at the boundary, with what the service does; none changes wh
 - SageMaker notebook instances: moto drops ``PlatformIdentifier`` and ``InstanceMetadataServiceConfiguration``
   from DescribeNotebookInstance, so every later plan replaces the notebook (``platform_identifier`` forces
   replacement).
-- S3 bucket policies: moto evaluates a bucket policy without its ``Condition`` blocks (moto/s3/models.py
-  ``get_permission`` -> moto/iam/access_control.py ``IAMPolicy``), so the stack's TLS-only Deny
-  (``aws:SecureTransport`` false) denies every object request. AWS applies that Deny only to plain-HTTP
-  requests; the stand-in answers as AWS answers an HTTPS request (boto3 and Terraform always use TLS there).
+- SageMaker lifecycle configuration tags: moto drops the Tags of CreateNotebookInstanceLifecycleConfig, so
+  every later plan adds the provider's default tags again.
+- EC2 security group rules: moto's DescribeSecurityGroupRules reports the description of CIDR rules only, so
+  every plan updates the stack's prefix-list and group-referencing rules, and moto's ModifySecurityGroupRules
+  then refuses protocol -1 without ports (AWS takes it).
+- S3 bucket policies: moto ignores their conditions, so the stack's TLS-only and write-once Denys refuse what
+  AWS allows (dev/offline_s3_policy.py evaluates the stack's conditions as AWS does).
 - S3 DeleteObjects by version id on a key whose versions include a delete marker: moto calls ``dispose()``
   on every version it drops and its FakeDeleteMarker has none (AttributeError, a 500 the provider retries
   while emptying a bucket with force_destroy). A delete marker holds no data, so there is nothing to dispose.
@@ -53,6 +56,38 @@ def _lifecycle_config_tags(original):
     return get_resource_from_arn
 
 
+def _lifecycle_config_create(original):
+    def create_notebook_instance_lifecycle_config(self):
+        result = original(self)
+        name = self._get_param("NotebookInstanceLifecycleConfigName")
+        config = self.sagemaker_backend.notebook_instance_lifecycle_configurations[name]
+        config.tags = list(self._get_param("Tags") or [])
+        return result
+
+    return create_notebook_instance_lifecycle_config
+
+
+def _rule_init(original):
+    def __init__(self, *args, prefix_list_id: dict | None = None, **kwargs):
+        if len(args) > 7:  # positional as moto passes it: (..., ip_range, source_group, prefix_list_id)
+            args, prefix_list_id = args[:7], args[7]
+        original(self, *args, prefix_list_id=prefix_list_id, **kwargs)
+        self.prefix_list_description = (prefix_list_id or {}).get("Description")
+
+    return __init__
+
+
+def _rule_description(original):
+    def description(self) -> str | None:
+        return (
+            self.ip_range.get("Description")
+            or self.source_group.get("Description")
+            or getattr(self, "prefix_list_description", None)
+        )
+
+    return property(description)
+
+
 def _notebook_create(original):
     def create_notebook_instance(self):
         result = original(self)
@@ -74,28 +109,6 @@ def _notebook_to_dict(original):
         return described
 
     return to_dict
-
-
-def _tls_bucket_permission(original):
-    def get_permission(self, action: str, resource: str) -> Any:
-        if self.policy is None:
-            return original(self, action, resource)
-        document = json.loads(self.policy)
-        statements = [s for s in document["Statement"] if not _denies_plain_http_only(s)]
-        saved = self.policy
-        self.policy = json.dumps({**document, "Statement": statements}).encode() if statements else None
-        try:
-            return original(self, action, resource)
-        finally:
-            self.policy = saved
-
-    return get_permission
-
-
-def _denies_plain_http_only(statement: dict) -> bool:
-    return statement.get("Effect") == "Deny" and statement.get("Condition") == {
-        "Bool": {"aws:SecureTransport": "false"}
-    }
 
 
 def _aws_published_layers(original):
@@ -191,7 +204,11 @@ def _lambda_account_settings(self) -> tuple[int, dict, str]:
         "ConcurrentExecutions": LAMBDA_CONCURRENCY_QUOTA,
         "UnreservedConcurrentExecutions": LAMBDA_CONCURRENCY_QUOTA - reserved,
     }
-    return 200, {}, json.dumps({"AccountLimit": limits, "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": 0}})
+    return (
+        200,
+        {},
+        json.dumps({"AccountLimit": limits, "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": 0}}),
+    )
 
 
 @contextlib.contextmanager
@@ -202,15 +219,18 @@ def moto_gaps_filled() -> Iterator[None]:
     from moto.awslambda.models import LambdaFunction
     from moto.awslambda.responses import LambdaResponse
     from moto.budgets.responses import BudgetsResponse
-    from moto.s3.models import FakeBucket, FakeDeleteMarker
+    from moto.ec2.models.security_groups import SecurityGroupRule
+    from moto.s3.models import FakeDeleteMarker
     from moto.sagemaker.models import FakeSagemakerNotebookInstance, SageMakerModelBackend
     from moto.sagemaker.responses import SageMakerResponse
 
     replaced = [
         (SageMakerModelBackend, "_get_resource_from_arn", _lifecycle_config_tags),
+        (SageMakerResponse, "create_notebook_instance_lifecycle_config", _lifecycle_config_create),
+        (SecurityGroupRule, "__init__", _rule_init),
+        (SecurityGroupRule, "description", _rule_description),
         (SageMakerResponse, "create_notebook_instance", _notebook_create),
         (FakeSagemakerNotebookInstance, "to_dict", _notebook_to_dict),
-        (FakeBucket, "get_permission", _tls_bucket_permission),
         (LambdaFunction, "_get_layers_data", _aws_published_layers),
         (ApplicationAutoScalingResponse, "register_scalable_target", _autoscaling_register),
         (BudgetsResponse, "create_budget", _budgets_create),
@@ -247,10 +267,11 @@ def offline_aws() -> Iterator[str]:
     """A moto server in this process with the gaps filled and SageMaker jobs simulated; yields its URL."""
     from moto.server import ThreadedMotoServer
 
+    from dev.offline_s3_policy import bucket_policy_conditions
     from tests.orchestration.fake_sagemaker import simulated_sagemaker
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with moto_gaps_filled(), simulated_sagemaker():
+    with moto_gaps_filled(), bucket_policy_conditions(), simulated_sagemaker():
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()
