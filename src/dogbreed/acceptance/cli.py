@@ -40,6 +40,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--work-root", type=Path, default=WORK_ROOT, help="where runs keep their directory")
     parser.add_argument("--report-dir", type=Path, help="also copy report.json and report.md here")
     parser.add_argument("--job-timeout", type=int, default=3 * 3600, help="seconds to wait for each job")
+    parser.add_argument("--poll", type=float, default=30.0, help="seconds between status checks")
     return parser
 
 
@@ -54,6 +55,7 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         budget_emails=args.budget_email,
         budget_limit_usd=args.budget_limit,
         job_timeout_s=args.job_timeout,
+        poll_s=args.poll,
         extra_tfvars=extra,
     )
     if args.name:

@@ -18,7 +18,7 @@ SERVING_USE = "real-time inference"
 MODEL_ARCH = "mobilenet_v3_small"  # the smallest torchvision classifier the training code builds
 TRAINING_HYPERPARAMETERS = {
     "arch": MODEL_ARCH,
-    "pretrained": "false",  # the staged weights are uploaded, not yet read (see inputs.py)
+    "pretrained": "true",  # from the weights the run staged (inputs.py): the jobs' `weights` channel
     "epochs": "1",
     "crop-size": "64",
     "num-workers": "1",
@@ -72,6 +72,9 @@ class RunConfig:
                 "enable_autoscaling": True,
                 "min_capacity": 1,
                 "max_capacity": 2,
+                # A first deployment has no old fleet to shift from; a canary would need two instances.
+                "deployment": {"traffic_routing": "ALL_AT_ONCE"},
+                "log_retention_in_days": 1,
             },
             # No provisioned concurrency (billed by the hour); one reserved unit caps the function.
             "predict_api": {"provisioned_concurrency": 0, "reserved_concurrency": 1},

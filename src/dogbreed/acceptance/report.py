@@ -14,23 +14,33 @@ from typing import Any
 
 PASSED, FAILED, NOT_RUN, INTERRUPTED, RUNNING = "passed", "failed", "not run", "interrupted", "running"
 
-# What a run against stand-ins cannot show; on AWS each of these is exercised by the step named.
+# What a run against stand-ins cannot show, by step; on AWS each of these is exercised by the step named.
 ONLY_AWS = {
     "preflight": "the real account's identity, Lambda concurrency quota and region",
     "apply-base": "AWS accepting every resource (moto accepts requests AWS rejects); the notebook instance "
     "booting in a private subnet without internet; VPC endpoints and flow logs delivering",
+    "upload": "S3 encrypting with the stack's KMS key under its key policy (moto evaluates no key policy)",
     "tune": "a training container running train.py on an instance (the stand-in records the job and writes a "
-    "model artifact; no container runs); managed spot capacity",
-    "train": "torchrun across two instances (NCCL/gloo between them), spot interruptions and S3 checkpoints",
+    "model artifact; no container runs); managed spot capacity; the job reaching S3 through the endpoint",
+    "train": "torchrun across two instances (NCCL/gloo between them, inter-container traffic encryption), "
+    "spot interruptions and S3 checkpoints",
+    "publish": "S3's conditional write (If-None-Match) and its SHA-256 checksum check on a real bucket",
     "apply-serving": "the PyTorch inference container loading model.tar.gz with network isolation and "
-    "reaching InService; the post-deploy state of a blue/green update",
+    "reaching InService; the post-deploy check against that container",
     "function-url": "AWS's own SigV4 check and IAM authorisation of the caller (lambda:InvokeFunctionUrl and "
     "lambda:InvokeFunction), the Lambda runtime, the Powertools layer, InvokeEndpoint through AWS",
     "autoscaling": "Application Auto Scaling scaling the variant and the target-tracking alarms it creates; "
     "AWS Budgets evaluating costs (needs the Project tag active for cost allocation, up to 24 h)",
-    "teardown": "service-managed ENIs and log groups lingering; the key's deletion window; grants SageMaker "
-    "retires asynchronously",
+    "teardown-destroy": "service-managed network interfaces and grants SageMaker releases asynchronously; "
+    "the key's deletion window",
+    "teardown-verify": "the Resource Groups Tagging API listing every tagged resource (moto's covers few "
+    "services)",
 }
+
+
+def only_aws_markdown() -> list[str]:
+    """The list of what only AWS can show, as the report and docs/acceptance.md print it."""
+    return [f"- **{name}**: {text}" for name, text in ONLY_AWS.items()]
 
 
 @dataclass
@@ -56,6 +66,7 @@ class Report:
     steps: list[StepResult] = field(default_factory=list)
     estimated_cost: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    only_aws: dict[str, str] = field(default_factory=lambda: dict(ONLY_AWS))
 
     def step(self, name: str) -> StepResult:
         return next(step for step in self.steps if step.name == name)
@@ -82,7 +93,11 @@ def markdown(report: Report) -> str:
     ]
     for step in report.steps:
         duration = f"{step.duration_s:.1f}" if step.duration_s is not None else ""
-        detail = step.error or "; ".join(f"{k}: {_short(v)}" for k, v in step.detail.items())
+        detail = (
+            _short(step.error, 400)
+            if step.error
+            else "; ".join(f"{k}: {_short(v)}" for k, v in step.detail.items())
+        )
         lines.append(f"| {step.name} ({step.title}) | {step.status} | {duration} | {_cell(detail)} |")
     lines += ["", "## Estimated cost of the run", ""]
     cost = report.estimated_cost
@@ -96,7 +111,7 @@ def markdown(report: Report) -> str:
         lines += ["", "## Stand-ins (offline mode)", ""]
         lines += [f"- **{step.name}**: {step.stand_in}" for step in stood_in]
     lines += ["", "## What only AWS can show", ""]
-    lines += [f"- **{name}**: {text}" for name, text in ONLY_AWS.items()]
+    lines += only_aws_markdown()
     if report.notes:
         lines += ["", "## Notes", "", *[f"- {note}" for note in report.notes]]
     return "\n".join(lines) + "\n"
@@ -110,9 +125,9 @@ def now() -> str:
     return _now()
 
 
-def _short(value: Any) -> str:
+def _short(value: Any, limit: int = 160) -> str:
     text = json.dumps(value, default=str) if not isinstance(value, str) else value
-    return text if len(text) <= 160 else text[:157] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _cell(text: str) -> str:

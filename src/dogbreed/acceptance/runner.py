@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 
-from dogbreed.acceptance import checks, steps, teardown
+from dogbreed.acceptance import checks, jobs, preflight, steps, teardown
 from dogbreed.acceptance.config import RunConfig
 from dogbreed.acceptance.context import Hooks, Interrupted, Refused, RunContext, StepFailed
 from dogbreed.acceptance.cost import Hours, estimate
@@ -24,12 +24,12 @@ from dogbreed.acceptance.report import FAILED, INTERRUPTED, PASSED, RUNNING, Rep
 from dogbreed.bill.prices import PriceTable
 
 MAIN_STEPS: list[tuple[str, str, Callable[[RunContext], dict]]] = [
-    ("preflight", "identity, Lambda quota, estimated cost, --spend", steps.preflight),
+    ("preflight", "identity, Lambda quota, estimated cost, --spend", preflight.preflight),
     ("stage", "copy the stack, build the Lambda zip, terraform init", steps.stage),
     ("apply-base", "terraform apply: bucket, key, network, roles, notebook, budget", steps.apply_base),
     ("upload", "generated dataset and staged weights to the bucket", steps.upload),
-    ("tune", "one-trial hyperparameter tuning job", steps.tune),
-    ("train", "two-instance distributed training job from the best trial", steps.train),
+    ("tune", "one-trial hyperparameter tuning job", jobs.tune),
+    ("train", "two-instance distributed training job from the best trial", jobs.train),
     ("publish", "the trained model.tar.gz into model.auto.tfvars.json", steps.publish),
     ("apply-serving", "terraform apply: endpoint, Lambda, Function URL", steps.apply_serving),
     ("function-url", "SigV4-signed requests in each form; an unsigned one refused", steps.function_url),

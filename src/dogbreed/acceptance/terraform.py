@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from dogbreed.bill.settings import COMMITTED_TFVARS
 from dogbreed.utils.repo import REPO_ROOT
 
 STAGED_PARTS = ("terraform", "policies", "training", "src", "ec2")
@@ -48,11 +49,15 @@ class Stack:
         return state.is_file() and bool(json.loads(state.read_text() or "{}").get("resources"))
 
     def stage(self, tfvars: dict[str, Any]) -> None:
-        """Copy what the root stack reads (no tool-written tfvars of the checkout), build the Lambda zip."""
+        """Copy what the root stack reads, build the Lambda zip. Of the checkout's tfvars only the committed
+        ones come along (a fresh clone's settings), never the user's terraform.tfvars or a published model."""
         ignore = shutil.ignore_patterns(".terraform", "*.tfstate*", "tfplan*", "*.tfvars", "*.tfvars.json")
         for part in STAGED_PARTS:
             if (REPO_ROOT / part).is_dir():
                 shutil.copytree(REPO_ROOT / part, self.root / part, ignore=ignore, dirs_exist_ok=True)
+        for name in COMMITTED_TFVARS:
+            if (REPO_ROOT / "terraform" / name).is_file():
+                shutil.copy2(REPO_ROOT / "terraform" / name, self.dir / name)
         (self.dir / "backend_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
         self.write_tfvars(RUN_TFVARS, tfvars)
         subprocess.run(
@@ -116,8 +121,16 @@ class Stack:
 
 
 def _terraform_env() -> dict[str, str]:
+    """This environment without TF_VAR_*; this Python's scripts first on PATH, for the endpoint's post-deploy
+    check (local-exec `dogbreed-check-endpoint`)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TF_VAR_")}
-    env.update(TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1", TF_INPUT="0")
+    scripts = str(Path(sys.executable).parent)
+    env.update(
+        TF_IN_AUTOMATION="1",
+        CHECKPOINT_DISABLE="1",
+        TF_INPUT="0",
+        PATH=os.pathsep.join([scripts, env.get("PATH", "")]),
+    )
     return env
 
 
