@@ -98,7 +98,9 @@ class FunctionUrlFront:
         if access_key not in self.secrets or (scope_region, service) != (self.region, "lambda"):
             return None
         url = f"https://{headers.get('host', '')}{path}"
-        rebuilt = AWSRequest(method=method, url=url, data=body, headers={h: headers[h] for h in signed if h in headers})
+        rebuilt = AWSRequest(
+            method=method, url=url, data=body, headers={h: headers[h] for h in signed if h in headers}
+        )
         rebuilt.context["timestamp"] = headers.get("x-amz-date", "")
         token = headers.get("x-amz-security-token")
         auth = SigV4Auth(Credentials(access_key, self.secrets[access_key], token), "lambda", self.region)
@@ -124,8 +126,13 @@ class FunctionUrlFront:
                 "authorizer": {"iam": {"accessKey": access_key, "accountId": self.account_id}},
                 "domainName": host,
                 "domainPrefix": host.split(".")[0],
-                "http": {"method": method, "path": parts.path or "/", "protocol": "HTTP/1.1",
-                         "sourceIp": "127.0.0.1", "userAgent": headers.get("user-agent", "")},
+                "http": {
+                    "method": method,
+                    "path": parts.path or "/",
+                    "protocol": "HTTP/1.1",
+                    "sourceIp": "127.0.0.1",
+                    "userAgent": headers.get("user-agent", ""),
+                },
                 "requestId": str(uuid.uuid4()),
                 "routeKey": "$default",
                 "stage": "$default",
@@ -141,7 +148,9 @@ def _authorization(value: str) -> tuple[str, str, str, list[str], str] | None:
     """AWS4-HMAC-SHA256 Credential=AK/date/region/service/aws4_request, SignedHeaders=a;b, Signature=hex."""
     if not value.startswith("AWS4-HMAC-SHA256 "):
         return None
-    fields = dict(part.strip().split("=", 1) for part in value[len("AWS4-HMAC-SHA256 ") :].split(",") if "=" in part)
+    fields = dict(
+        part.strip().split("=", 1) for part in value[len("AWS4-HMAC-SHA256 ") :].split(",") if "=" in part
+    )
     try:
         access_key, _date, region, service, _ = fields["Credential"].split("/")
         return access_key, region, service, fields["SignedHeaders"].split(";"), fields["Signature"]
