@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -23,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from dev import acceptance_stand_ins as stand_ins
+from dev.offline_leftovers import remaining
 from dogbreed.acceptance import cli
 from dogbreed.acceptance.context import Hooks, RunContext
 
@@ -57,6 +59,9 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--name", help="stack name (default: a new acc-... name)")
     parser.add_argument("--work-root", type=Path, help="where the run's directory goes (.acceptance/)")
     parser.add_argument("--report-dir", type=Path, help="also copy the report here")
+    parser.add_argument(
+        "--leftovers-json", type=Path, help="after the run, write what of the stack remains in moto here"
+    )
     return parser
 
 
@@ -70,29 +75,40 @@ def forwarded_args(args: argparse.Namespace) -> list[str]:
 
 
 @contextlib.contextmanager
-def harness(inject_failure: str | None = None, interrupt_at: str | None = None) -> Iterator[Hooks]:
-    """The stand-ins, running, and the hooks that plug them into a run."""
+def harness(
+    inject_failure: str | None = None, interrupt_at: str | None = None
+) -> Iterator[tuple[Hooks, dict]]:
+    """The stand-ins, running; the hooks that plug them into a run, and what they saw of it (its name)."""
+    seen: dict = {}
     with (
         stand_ins.offline_environment(),
         stand_ins.function_url_front() as front,
         contextlib.ExitStack() as stack,
     ):
-        yield Hooks(
-            mode="offline",
-            before_step=_before_step(front, stack, inject_failure, interrupt_at),
-            transport=front.transport,
-            stand_ins=STAND_INS,
+        yield (
+            Hooks(
+                mode="offline",
+                before_step=_before_step(front, stack, seen, inject_failure, interrupt_at),
+                transport=front.transport,
+                stand_ins=STAND_INS,
+            ),
+            seen,
         )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = get_args_parser().parse_args(argv)
-    with harness(args.inject_failure, args.interrupt_at) as hooks:
-        return cli.main(forwarded_args(args), hooks=hooks)
+    with harness(args.inject_failure, args.interrupt_at) as (hooks, seen):
+        code = cli.main(forwarded_args(args), hooks=hooks)
+        if args.leftovers_json and "name" in seen:
+            left = remaining(os.environ["AWS_ENDPOINT_URL"], stand_ins.REGION, seen["name"])
+            args.leftovers_json.write_text(json.dumps(left, indent=2, default=str) + "\n")
+        return code
 
 
-def _before_step(front, stack: contextlib.ExitStack, inject_failure: str | None, interrupt_at: str | None):
+def _before_step(front, stack: contextlib.ExitStack, seen: dict, inject_failure, interrupt_at):
     def before_step(name: str, ctx: RunContext) -> None:
+        seen["name"] = ctx.config.name
         if name == interrupt_at:
             os.kill(os.getpid(), signal.SIGINT)
         if name == inject_failure:

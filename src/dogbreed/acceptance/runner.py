@@ -1,9 +1,9 @@
 """The engine: run the steps in order, stop at the first failure, and tear down whatever happened.
 
-SIGINT and SIGTERM become an `Interrupted` exception in the step that is running (a running terraform gets
-one forwarded SIGINT and is waited for), then the teardown runs with further signals ignored: a second
-Ctrl-C cannot leave the stack half-destroyed. Only SIGKILL can, and the report plus the run's local state
-say what to destroy by hand.
+SIGINT and SIGTERM become an `Interrupted` exception in the step that is running (a running terraform
+finishes its command first: terraform.py says why), then the teardown runs with further signals ignored: a
+second Ctrl-C cannot leave the stack half-destroyed. Only SIGKILL can, and the report plus the run's local
+state say what to destroy by hand.
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ def _signals_interrupt() -> Iterator[dict]:
             guard["armed"] = False
             raise Interrupted(signal.Signals(signum).name)
         print(
-            "acceptance: teardown in progress, signal ignored (SIGKILL would leave the stack: see report)",
+            "acceptance: stopping (a running terraform finishes, then the teardown); signal ignored",
             file=sys.stderr,
         )
 

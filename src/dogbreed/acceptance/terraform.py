@@ -2,8 +2,11 @@
 
 The copy (<workdir>/stack) has a local backend: the run never touches the real stack's backend or state,
 and its state stays on disk after a crash (`terraform -chdir=<workdir>/stack/terraform destroy` removes what
-a killed run left). Terraform runs in its own process group: a Ctrl-C meant for this tool reaches it only
-as the one SIGINT we forward, Terraform's graceful stop (it finishes the calls in flight and saves state).
+a killed run left). Terraform runs in its own session, so a Ctrl-C meant for this tool never reaches it: on
+an interrupt the command it runs finishes first, and the teardown then destroys all it recorded. Terraform's
+own graceful stop (a SIGINT) cancels the requests in flight, and a resource created by a cancelled request is
+in no state: an interrupted offline apply left its VPC behind that way. Only a command that outlives its
+timeout gets that SIGINT, then SIGKILL.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ STAGED_PARTS = ("terraform", "policies", "training", "src", "ec2")
 RUN_TFVARS = "acceptance.auto.tfvars.json"
 MODEL_TFVARS = "model.auto.tfvars.json"  # dogbreed-launch publish writes it next to the stack
 LAMBDA_ZIP = Path("build/predict_lambda.zip")
-GRACEFUL_STOP_S = 900
+FINISH_AFTER_INTERRUPT_S = 3600  # the longest apply: an endpoint deployment with its bake
+GRACEFUL_STOP_S = 300
 
 
 class TerraformFailed(RuntimeError):
@@ -87,7 +91,7 @@ class Stack:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # no terminal signal reaches it but the one we forward
             )
-            code = _wait_forwarding_interrupts(process, timeout_s)
+            code = _wait_letting_it_finish(process, timeout_s)
         if code != 0:
             tail = "".join(log_path.read_text().splitlines(keepends=True)[-25:])
             raise TerraformFailed(f"terraform {args[0]} exited {code} (log: {log_path}):\n{tail}")
@@ -134,17 +138,26 @@ def _terraform_env() -> dict[str, str]:
     return env
 
 
-def _wait_forwarding_interrupts(process: subprocess.Popen, timeout_s: int) -> int:
-    """Wait for PROCESS; on an exception here (our interrupt, a timeout) ask it to stop gracefully with one
-    SIGINT, wait for it to finish, then let the exception continue."""
+def _wait_letting_it_finish(process: subprocess.Popen, timeout_s: float) -> int:
+    """Wait for PROCESS. On our interrupt let it finish its command (up to FINISH_AFTER_INTERRUPT_S), then let
+    the interrupt continue; past TIMEOUT_S stop it (SIGINT, then SIGKILL) and raise TimeoutExpired."""
     try:
         return process.wait(timeout=timeout_s)
-    except BaseException:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=GRACEFUL_STOP_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    except subprocess.TimeoutExpired:
+        _stop(process)
         raise
+    except BaseException:
+        try:
+            process.wait(timeout=FINISH_AFTER_INTERRUPT_S)
+        except subprocess.TimeoutExpired:
+            _stop(process)
+        raise
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=GRACEFUL_STOP_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
