@@ -171,5 +171,5 @@ def _terraform(args: list[str], cwd: Path, stdin: str | None = None) -> str:
     except FileNotFoundError as error:
         raise SettingsError("terraform is not on PATH") from error
     if result.returncode != 0:
-        raise SettingsError(f"terraform {args[0]} failed:\n{(result.stdout + result.stderr)[-3000:]}")
+        raise SettingsError(f"terraform {args[0]} failed:\n{(result.stderr.strip() or result.stdout)[-3000:]}")
     return result.stdout
