@@ -197,7 +197,100 @@ run "rejects_a_second_sns_topic" {
   expect_failures = [var.alert_sns_topic_arns]
 }
 
-run "rejects_a_name_with_a_colon" {
+# BudgetName table: tests/infra/test_budget_rules.py checks every row against botocore's budgets model.
+run "budget_name_accepts_the_stacks_name" {
+  command = plan
+
+  module {
+    source = "./modules/budget"
+  }
+
+  variables {
+    name              = "dogbreed-monthly"
+    project_tag_value = "dogbreed"
+    monthly_limit_usd = 10
+  }
+
+  assert {
+    condition     = aws_budgets_budget.this.name == var.name
+    error_message = "An AWS-valid budget name is accepted as given."
+  }
+}
+
+run "budget_name_accepts_one_character" {
+  command = plan
+
+  module {
+    source = "./modules/budget"
+  }
+
+  variables {
+    name              = "a"
+    project_tag_value = "dogbreed"
+    monthly_limit_usd = 10
+  }
+
+  assert {
+    condition     = aws_budgets_budget.this.name == var.name
+    error_message = "An AWS-valid budget name is accepted as given."
+  }
+}
+
+run "budget_name_accepts_100_characters" {
+  command = plan
+
+  module {
+    source = "./modules/budget"
+  }
+
+  variables {
+    name              = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+    project_tag_value = "dogbreed"
+    monthly_limit_usd = 10
+  }
+
+  assert {
+    condition     = aws_budgets_budget.this.name == var.name
+    error_message = "An AWS-valid budget name is accepted as given."
+  }
+}
+
+run "budget_name_accepts_slashes_and_spaces" {
+  command = plan
+
+  module {
+    source = "./modules/budget"
+  }
+
+  variables {
+    name              = "team a/budget 1"
+    project_tag_value = "dogbreed"
+    monthly_limit_usd = 10
+  }
+
+  assert {
+    condition     = aws_budgets_budget.this.name == var.name
+    error_message = "An AWS-valid budget name is accepted as given."
+  }
+}
+
+run "budget_name_rejects_101_characters" {
+  command = plan
+
+  module {
+    source = "./modules/budget"
+  }
+
+  variables {
+    name              = "ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+    project_tag_value = "dogbreed"
+    monthly_limit_usd = 10
+  }
+
+  expect_failures = [var.name]
+}
+
+run "budget_name_rejects_a_colon" {
   command = plan
 
   module {
@@ -206,6 +299,54 @@ run "rejects_a_name_with_a_colon" {
 
   variables {
     name              = "dogbreed:monthly"
+    project_tag_value = "dogbreed"
+    monthly_limit_usd = 10
+  }
+
+  expect_failures = [var.name]
+}
+
+run "budget_name_rejects_a_backslash" {
+  command = plan
+
+  module {
+    source = "./modules/budget"
+  }
+
+  variables {
+    name              = "dogbreed\\monthly"
+    project_tag_value = "dogbreed"
+    monthly_limit_usd = 10
+  }
+
+  expect_failures = [var.name]
+}
+
+run "budget_name_rejects_the_action_path" {
+  command = plan
+
+  module {
+    source = "./modules/budget"
+  }
+
+  variables {
+    name              = "dogbreed/action/monthly"
+    project_tag_value = "dogbreed"
+    monthly_limit_usd = 10
+  }
+
+  expect_failures = [var.name]
+}
+
+run "budget_name_rejects_a_script_element" {
+  command = plan
+
+  module {
+    source = "./modules/budget"
+  }
+
+  variables {
+    name              = "x<SCRIPT>alert(1)</script>"
     project_tag_value = "dogbreed"
     monthly_limit_usd = 10
   }
@@ -228,4 +369,59 @@ run "rejects_a_threshold_of_zero" {
   }
 
   expect_failures = [var.alert_threshold_percent]
+}
+
+run "accepts_aws_maximum_threshold" {
+  command = plan
+
+  module {
+    source = "./modules/budget"
+  }
+
+  variables {
+    name                    = "dogbreed-monthly"
+    project_tag_value       = "dogbreed"
+    monthly_limit_usd       = 10
+    alert_threshold_percent = 1000000
+    alert_emails            = ["ml-team@example.org"]
+  }
+
+  assert {
+    condition     = contains([for n in aws_budgets_budget.this.notification : n.threshold], 1000000)
+    error_message = "AWS's maximum threshold (1,000,000%) is accepted."
+  }
+}
+
+run "rejects_a_threshold_above_aws_maximum" {
+  command = plan
+
+  module {
+    source = "./modules/budget"
+  }
+
+  variables {
+    name                    = "dogbreed-monthly"
+    project_tag_value       = "dogbreed"
+    monthly_limit_usd       = 10
+    alert_threshold_percent = 1000001
+  }
+
+  expect_failures = [var.alert_threshold_percent]
+}
+
+run "rejects_an_aws_tag_key" {
+  command = plan
+
+  module {
+    source = "./modules/budget"
+  }
+
+  variables {
+    name              = "dogbreed-monthly"
+    project_tag_key   = "aws:cloudformation:stack-name"
+    project_tag_value = "dogbreed"
+    monthly_limit_usd = 10
+  }
+
+  expect_failures = [var.project_tag_key]
 }

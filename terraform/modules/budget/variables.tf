@@ -2,9 +2,14 @@ variable "name" {
   description = "Budget name (unique in the account)."
   type        = string
 
+  # AWS Budgets BudgetName (botocore budgets model): 1-100 characters of [^:\\], no "/action/", and no
+  # <script>...</script> in any case. tests/infra/test_budget_rules.py checks the tftest table against it.
   validation {
-    condition     = length(var.name) >= 1 && length(var.name) <= 100 && !can(regex("[:\\\\]", var.name)) && !strcontains(var.name, "/action/")
-    error_message = "name must be 1-100 characters without ':', '\\' or '/action/' (AWS Budgets BudgetName)."
+    condition = (
+      length(var.name) >= 1 && length(var.name) <= 100 && !can(regex("[:\\\\]", var.name))
+      && !strcontains(var.name, "/action/") && !can(regex("(?i)<script>.*</script>", var.name))
+    )
+    error_message = "name must be 1-100 characters without ':', '\\', '/action/' or <script>...</script> (AWS Budgets BudgetName)."
   }
 }
 
@@ -12,11 +17,21 @@ variable "project_tag_key" {
   description = "Tag key the budget filters on (the stack tags every resource with it)."
   type        = string
   default     = "Project"
+
+  validation {
+    condition     = length(var.project_tag_key) >= 1 && length(var.project_tag_key) <= 128 && !startswith(lower(var.project_tag_key), "aws:")
+    error_message = "project_tag_key must be a user tag key: 1-128 characters, not starting with aws: (AWS tag rules)."
+  }
 }
 
 variable "project_tag_value" {
   description = "Tag value the budget filters on: the project name."
   type        = string
+
+  validation {
+    condition     = length(var.project_tag_value) <= 256
+    error_message = "project_tag_value must be at most 256 characters (AWS tag rules)."
+  }
 }
 
 variable "monthly_limit_usd" {
@@ -34,9 +49,11 @@ variable "alert_threshold_percent" {
   type        = number
   default     = 80
 
+  # AWS Budgets: "The maximum limit for your threshold is 1,000,000% above the budgeted amount"; 0 would alert
+  # on the first cent, so it is refused here.
   validation {
-    condition     = var.alert_threshold_percent > 0 && var.alert_threshold_percent <= 1000
-    error_message = "alert_threshold_percent must be greater than 0 and at most 1000."
+    condition     = var.alert_threshold_percent > 0 && var.alert_threshold_percent <= 1000000
+    error_message = "alert_threshold_percent must be greater than 0 and at most 1000000 (AWS Budgets' maximum)."
   }
 }
 
