@@ -151,10 +151,10 @@ variable "allow_destroy_data" {
 }
 
 variable "budget" {
-  description = "Monthly AWS Budgets cost budget over the resources tagged Project = <name> (the Project tag must be an active cost allocation tag). Alerts go to alert_emails and alert_sns_topic_arns when actual costs pass alert_threshold_percent of monthly_limit_usd, and when forecasted costs pass the limit. dogbreed-bill prints the stack's always-on monthly cost to set the limit from."
+  description = "Monthly AWS Budgets cost budget over the resources tagged Project = <name> (the Project tag must be an active cost allocation tag). Alerts go to alert_emails and alert_sns_topic_arns (none: the budget tracks, nothing alerts) when actual costs pass alert_threshold_percent of monthly_limit_usd, and when forecasted costs pass the limit. Set the limit from `dogbreed-bill --var-file <your tfvars>`: the default 600 USD is the default stack's always-on cost (docs/bill.md) with room for its traffic, so its 80% alert stays quiet while the default stack idles."
   type = object({
     create                       = optional(bool, true)
-    monthly_limit_usd            = optional(number, 400)
+    monthly_limit_usd            = optional(number, 600)
     alert_threshold_percent      = optional(number, 80)
     forecast_alert               = optional(bool, true)
     alert_emails                 = optional(list(string), [])

@@ -78,8 +78,24 @@ def markdown(bill: Bill) -> str:
         "log ingestion, data capture storage, training.",
         "",
         *_volume_table(bill),
+        "",
+        _budget_note(bill),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _budget_note(bill: Bill) -> str:
+    budget = bill.facts.budget
+    if budget is None:
+        return "Budget: none (budget.create = false)."
+    note = (
+        f"Budget: {budget.monthly_limit_usd:,.2f} USD a month, alert at {budget.alert_threshold_percent:g}%"
+        f" ({budget.alert_usd:,.2f} USD) of actual costs and at the forecast passing the limit; the"
+        f" always-on cost is {bill.monthly_usd / budget.monthly_limit_usd:.0%} of it."
+    )
+    if bill.monthly_usd >= budget.alert_usd:
+        note += " The alert would fire every month while the stack idles: raise budget.monthly_limit_usd."
+    return note
 
 
 def _price_note(bill: Bill) -> str:
@@ -165,6 +181,19 @@ def as_json(bill: Bill) -> dict:
             for a, b in bill.volumes
         ],
         "price_regions": sorted(bill.price_regions),
+        "budget": _budget_json(bill),
+    }
+
+
+def _budget_json(bill: Bill) -> dict | None:
+    budget = bill.facts.budget
+    if budget is None:
+        return None
+    return {
+        "monthly_limit_usd": budget.monthly_limit_usd,
+        "alert_threshold_percent": budget.alert_threshold_percent,
+        "alert_usd": round(budget.alert_usd, 2),
+        "idle_stack_alerts": bill.monthly_usd >= budget.alert_usd,
     }
 
 

@@ -59,6 +59,16 @@ class EndpointFacts:
 
 
 @dataclass(frozen=True)
+class BudgetFacts:
+    monthly_limit_usd: float
+    alert_threshold_percent: float
+
+    @property
+    def alert_usd(self) -> float:
+        return self.monthly_limit_usd * self.alert_threshold_percent / 100
+
+
+@dataclass(frozen=True)
 class StackFacts:
     name: str
     region: str
@@ -69,7 +79,7 @@ class StackFacts:
     endpoint: EndpointFacts
     lambda_memory_mb: int
     lambda_provisioned_concurrency: int
-    budget: bool
+    budget: BudgetFacts | None  # None: budget.create = false
     source: str
 
     @property
@@ -105,9 +115,15 @@ def facts_from_variables(values: Mapping[str, Any], source: str) -> StackFacts:
         ),
         lambda_memory_mb=int(values["lambda_memory_mb"]),
         lambda_provisioned_concurrency=int(api["provisioned_concurrency"]),
-        budget=bool(values["budget"]["create"]),
+        budget=_budget(values["budget"]),
         source=source,
     )
+
+
+def _budget(budget: Mapping[str, Any]) -> BudgetFacts | None:
+    if not budget["create"]:
+        return None
+    return BudgetFacts(float(budget["monthly_limit_usd"]), float(budget["alert_threshold_percent"]))
 
 
 def read_settings(var_files: Sequence[Path] = (), *, terraform_dir: Path | None = None) -> StackFacts:
@@ -171,5 +187,6 @@ def _terraform(args: list[str], cwd: Path, stdin: str | None = None) -> str:
     except FileNotFoundError as error:
         raise SettingsError("terraform is not on PATH") from error
     if result.returncode != 0:
-        raise SettingsError(f"terraform {args[0]} failed:\n{(result.stderr.strip() or result.stdout)[-3000:]}")
+        said = result.stderr.strip() or result.stdout
+        raise SettingsError(f"terraform {args[0]} failed:\n{said[-3000:]}")
     return result.stdout
