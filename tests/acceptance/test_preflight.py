@@ -37,7 +37,7 @@ VARIABLES = {
     "predict_api": {"provisioned_concurrency": 0},
     "autoscaling_invocations_per_instance": None,
     "notebook_instance_type": "ml.t3.medium",
-    "budget": {"create": True},
+    "budget": {"create": True, "monthly_limit_usd": 25, "alert_threshold_percent": 80},
     "interface_endpoint_services": ["sagemaker.api", "sts"],
     "availability_zones": 2,
     "notebook_volume_gb": 5,
