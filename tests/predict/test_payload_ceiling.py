@@ -128,7 +128,7 @@ def invoked_body(handler, event, lambda_context) -> tuple[int, bytes | None]:
 
 
 def test_behind_a_serverless_endpoint_the_json_form_never_exceeds_its_4_mb(load_handler, lambda_context):
-    """top_k above 5 sends base64 JSON (4/3 the image): an image the Lambda accepts raw may not fit that way."""
+    """top_k above 5 sends base64 JSON (4/3 the image): an image accepted raw may not fit that way."""
     handler = load_handler(
         ENDPOINT_NAME=ENDPOINT_NAME,
         MAX_IMAGE_BYTES=str(SERVERLESS_LIMIT),

@@ -66,8 +66,8 @@ def endpoint_payload(
     image: bytes, content_type: str, top_k: int, max_request_bytes: int = contract.INVOKE_ENDPOINT_MAX_BYTES
 ) -> tuple[bytes, str]:
     """The raw image with its sniffed type; the model answers raw images with its top RAW_ANSWER_TOP_K.
-    Only a larger top_k needs the model's JSON form ({"image": base64, "top_k": k}), 4/3 the size. Either must
-    fit the endpoint's request limit (max_request_bytes: 4 MB on a serverless endpoint, 6 MiB on instances)."""
+    Only a larger top_k needs the model's JSON form ({"image": base64, "top_k": k}), 4/3 the size. Either
+    must fit the endpoint's request limit (max_request_bytes: 4 MB serverless, 6 MiB on instances)."""
     if top_k <= RAW_ANSWER_TOP_K:
         if len(image) > max_request_bytes:
             raise ApiError(413, "ImageTooLarge", f"The image must be under {max_request_bytes // 1024} KiB.")

@@ -3,7 +3,7 @@
     ENDPOINT_NAME                 SageMaker endpoint to invoke (required)
     TOP_K                         predictions when a request names none (1..MAX_TOP_K, default DEFAULT_TOP_K)
     MAX_IMAGE_BYTES               largest accepted image (1..MAX_IMAGE_BYTES_CEILING)
-    ENDPOINT_MAX_REQUEST_BYTES    largest InvokeEndpoint body the endpoint takes (6 MiB instances, 4 MB serverless)
+    ENDPOINT_MAX_REQUEST_BYTES    largest InvokeEndpoint body (6 MiB instances, 4 MB serverless endpoints)
     ALLOWED_URL_HOSTS             "host[:port], ..." image URLs may come from; empty turns URL input off
     URL_FETCH_CA_BUNDLE           PEM file trusted for URL downloads (default: the system CAs)
     URL_FETCH_DEADLINE_S          time allowed for one URL download
