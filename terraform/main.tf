@@ -5,7 +5,8 @@ locals {
   endpoint_name   = "${var.name}-endpoint"
   notebook_name   = "${var.name}-notebook"
   # A raw image is the InvokeEndpoint body: never larger than what the endpoint takes (4 MB serverless).
-  predict_max_image_bytes = local.serve ? min(var.predict_api.max_image_bytes, module.endpoint[0].max_request_bytes) : null
+  endpoint_max_request_bytes = local.serve ? module.endpoint[0].max_request_bytes : null
+  predict_max_image_bytes    = local.serve ? min(var.predict_api.max_image_bytes, local.endpoint_max_request_bytes) : null
 
   # The network module owns one security group per workload in the private subnets. These names and descriptions
   # are the ones the groups had in the notebook and ec2_trainer modules (moved.tf): changing either replaces a group.
@@ -135,18 +136,19 @@ module "predict_lambda" {
   source = "./modules/predict_lambda"
   count  = local.serve ? 1 : 0
 
-  function_name             = "${var.name}-predict"
-  package_path              = local.package_path
-  endpoint_name             = module.endpoint[0].name
-  top_k                     = var.predict_api.top_k
-  max_image_bytes           = local.predict_max_image_bytes
-  allowed_url_hosts         = var.predict_api.allowed_url_hosts
-  reserved_concurrency      = var.predict_api.reserved_concurrency
-  provisioned_concurrency   = var.predict_api.provisioned_concurrency
-  function_url_auth_type    = var.predict_api.function_url_auth_type
-  function_url_invoker_arns = var.predict_api.function_url_invoker_arns
-  kms_key_arn               = module.data_bucket.kms_key_arn
-  kms_key_project_tag       = module.data_bucket.kms_key_project_tag
+  function_name              = "${var.name}-predict"
+  package_path               = local.package_path
+  endpoint_name              = module.endpoint[0].name
+  top_k                      = var.predict_api.top_k
+  max_image_bytes            = local.predict_max_image_bytes
+  endpoint_max_request_bytes = local.endpoint_max_request_bytes
+  allowed_url_hosts          = var.predict_api.allowed_url_hosts
+  reserved_concurrency       = var.predict_api.reserved_concurrency
+  provisioned_concurrency    = var.predict_api.provisioned_concurrency
+  function_url_auth_type     = var.predict_api.function_url_auth_type
+  function_url_invoker_arns  = var.predict_api.function_url_invoker_arns
+  kms_key_arn                = module.data_bucket.kms_key_arn
+  kms_key_project_tag        = module.data_bucket.kms_key_project_tag
 }
 
 module "budget" {

@@ -84,8 +84,10 @@ def training_role() -> dict:
 @pytest.fixture(scope="module")
 def notebook_role() -> dict:
     text = (POLICIES / "notebook.json").read_text()
-    values = {name: f"X{name}" for name in set(re.findall(r"\$\{([^}]+)\}", text))} | common()
-    return render("notebook.json", **values)
+    names = set(re.findall(r"\$\{([^}]+)\}", text))
+    # whole-value placeholders (subnets, security groups, instance types) take JSON lists, the rest strings
+    values = {name: json.dumps([f"X{name}"]) if name.endswith("_json") else f"X{name}" for name in names}
+    return render("notebook.json", **(values | common()))
 
 
 def put(resource: str, *, if_none_match: str | None = None, **context) -> Request:
