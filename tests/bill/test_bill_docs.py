@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from dogbreed.bill import cli
@@ -46,3 +48,10 @@ def test_the_default_budget_stays_quiet_while_the_default_stack_idles(default_fa
     assert budget is not None, "the budget is on by default"
     assert bill.volumes[0][0].monthly_usd < budget.alert_usd
     assert "The alert would fire every month" not in block_of(DOC.read_text())
+
+
+def test_the_readme_quotes_the_defaults_idle_cost(default_facts):
+    readme = (REPO_ROOT / "README.md").read_text()
+    (quoted,) = re.findall(r"about (\d+) USD a month idle with the defaults", readme)
+    bill = compute(default_facts, PriceTable.load(), usage_from_benchmarks())
+    assert int(quoted) == round(bill.monthly_usd)
