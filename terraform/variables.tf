@@ -96,6 +96,28 @@ variable "alarm_actions" {
   default     = []
 }
 
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary of every role the stack creates. null: <name>-workload-boundary of this account, the managed policy terraform/bootstrap creates (the CI apply role may create roles only with it)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/[A-Za-z0-9+=,.@_/-]+$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be an IAM managed policy ARN."
+  }
+}
+
+variable "code_writer_role_arns" {
+  description = "The only roles that may write or delete s3://<bucket>/code/ (what the EC2 trainer runs as root); the bucket policy denies everyone else. null: the CI apply role <name>-github-apply. Add your own role to apply the EC2 trainer from a workstation."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.code_writer_role_arns == null ? true : length(var.code_writer_role_arns) >= 1 && alltrue([for arn in var.code_writer_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    error_message = "code_writer_role_arns must list at least one IAM role ARN."
+  }
+}
+
 variable "tags" {
   description = "Tags applied to every resource through the provider's default_tags."
   type        = map(string)

@@ -1,7 +1,9 @@
 """The project bucket: its layout, and what the launcher writes there (the dataset and the training source).
 
 The prefixes are the ones the stack's IAM policies allow (policies/*.json): the notebook role writes only
-data/ and code/, the training role reads data/, code/ and checkpoints/ and writes models/ and checkpoints/.
+data/ and staging/, the training role reads data/, staging/ and checkpoints/ and writes models/ and
+checkpoints/. code/ holds what the EC2 trainer runs as root: only the CI apply role writes there
+(docs/infra.md), so the launcher stages the jobs' source under staging/.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dogbreed.orchestration.errors import LauncherError
 from dogbreed.orchestration.settings import AwsSettings
 from dogbreed.orchestration.source import source_tarball
 
-STAGING_PREFIX = "code"
+STAGING_PREFIX = "staging"
 CHECKPOINT_PREFIX = "checkpoints"
 MODEL_PREFIX = "models"
 

@@ -9,8 +9,9 @@ module "data_bucket" {
 module "network" {
   source = "../../modules/network"
 
-  name        = var.name
-  kms_key_arn = module.data_bucket.kms_key_arn
+  name                    = var.name
+  kms_key_arn             = module.data_bucket.kms_key_arn
+  s3_endpoint_bucket_arns = [module.data_bucket.bucket_arn]
   workload_security_groups = {
     notebook = { description = "Notebook instance: no inbound, HTTPS out to VPC endpoints and S3 only" }
   }

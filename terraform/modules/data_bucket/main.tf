@@ -53,7 +53,20 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
 # Rendered from a name-derived ARN so the policy is fully known at plan time (and visible to the gates).
 resource "aws_s3_bucket_policy" "this" {
   bucket = aws_s3_bucket.this.id
-  policy = templatefile("${local.policies}/s3_bucket_tls_only.json", { bucket_arn = local.bucket_arn })
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      jsondecode(templatefile("${local.policies}/s3_bucket_tls_only.json", { bucket_arn = local.bucket_arn })).Statement,
+      [for prefix, writers in var.prefix_writer_arns : merge(
+        one(jsondecode(templatefile("${local.policies}/s3_bucket_code_writers.json", {
+          bucket_arn       = local.bucket_arn
+          prefix           = prefix
+          writer_arns_json = jsonencode(writers)
+        })).Statement),
+        { Sid = "OnlyTheNamedWritersChange${join("", [for part in split("-", trimsuffix(prefix, "/")) : title(part)])}" }
+      )]
+    )
+  })
 
   depends_on = [aws_s3_bucket_public_access_block.this]
 }

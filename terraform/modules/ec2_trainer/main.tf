@@ -62,6 +62,9 @@ resource "aws_instance" "this" {
   }
 
   tags = merge(var.tags, { Name = local.name })
+  # Tagged at launch like the instance: the CI apply role may launch (and later change) only volumes that carry
+  # the project's tag (aws:RequestTag/Project in policies/deploy.json); default_tags reach the instance only.
+  volume_tags = merge(var.tags, { Name = local.name, Project = var.name })
 
   depends_on = [aws_s3_object.code]
 }

@@ -1,7 +1,10 @@
 resource "aws_iam_role" "this" {
-  name        = local.role_name
-  description = "Notebook instance: runs the project's training and tuning jobs, passes only the training role."
-  assume_role_policy = templatefile("${local.policies}/trust_sagemaker.json", {
+  name                 = local.role_name
+  description          = "Notebook instance: runs the project's training and tuning jobs, passes only the training role."
+  permissions_boundary = var.permissions_boundary
+  # AWS documents no aws:SourceArn for notebook instances (its confused-deputy page covers jobs, inference, Studio,
+  # ...), so the trust keeps aws:SourceAccount only: an ArnLike on a key SageMaker does not send would lock it out.
+  assume_role_policy = templatefile("${local.policies}/trust_sagemaker_notebook.json", {
     account_id = data.aws_caller_identity.current.account_id
   })
   tags = var.tags
