@@ -1,0 +1,201 @@
+"""Permissions completeness: the rendered apply and plan policies allow every request the stacks make.
+
+For every resource of the full offline plan (root stack: endpoint, Lambda, notebook, EC2 trainer) and every
+step, the actions of security/iam_actions/actions.json become requests with the ARNs the plan will create
+(tests/infra/iam_needs.py), evaluated with security/iam_eval.py against the policies the bootstrap plan
+renders for the deploy roles. moto does not enforce IAM: without this, a missing permission shows only on a
+real apply.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from security.iam_eval import Request, evaluate
+from tests.infra.iam_needs import ASSUMPTIONS, STEPS, Need, Plan, needs, table
+
+pytestmark = [pytest.mark.terraform, pytest.mark.slow]
+
+ACCOUNT, REGION = "123456789012", "eu-west-1"
+APPLY_ROLE = f"arn:aws:iam::{ACCOUNT}:role/dogbreed-github-apply"
+PLAN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/dogbreed-github-plan"
+STATE_BUCKET = f"arn:aws:s3:::dogbreed-tfstate-{ACCOUNT}-{REGION}"
+STATE_KEY = f"{STATE_BUCKET}/dogbreed/terraform.tfstate"
+STATE_KEY_TAGS = {"aws:ResourceTag/Project": "dogbreed-tfstate"}
+STATE_KMS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/planned-state-key"
+
+
+def plan_types(plan: dict) -> set[str]:
+    indexed = Plan(plan)
+    return {r["type"] for r in [*indexed.resources, *indexed.data]}
+
+
+def missing_types(plan: dict, actions_table: dict) -> set[str]:
+    return plan_types(plan) - set(actions_table)
+
+
+def not_allowed(documents: list[dict], wanted: list[Need]) -> list[str]:
+    return sorted(
+        {
+            f"{n.resource_type} {n.step} {n.action} on {n.request.resource}"
+            for n in wanted
+            if not evaluate(documents, n.request).allowed
+        }
+    )
+
+
+def backend_requests(principal: str, write_state: bool) -> list[Request]:
+    """What the S3 backend with use_lockfile sends (the state, its lock file, the state key's KMS key)."""
+    base = {"aws:RequestedRegion": REGION, "aws:PrincipalArn": principal}
+    found = [
+        Request("s3:ListBucket", STATE_BUCKET, {**base, "s3:prefix": "dogbreed/terraform.tfstate"}),
+        Request("s3:GetObject", STATE_KEY, base),
+        Request("s3:PutObject", f"{STATE_KEY}.tflock", base),
+        Request("s3:DeleteObject", f"{STATE_KEY}.tflock", base),
+        Request("kms:Decrypt", STATE_KMS_KEY, {**base, **STATE_KEY_TAGS}),
+        Request("kms:GenerateDataKey", STATE_KMS_KEY, {**base, **STATE_KEY_TAGS}),
+    ]
+    return found + ([Request("s3:PutObject", STATE_KEY, base)] if write_state else [])
+
+
+@pytest.fixture(scope="module")
+def root_needs(offline_plans) -> list[Need]:
+    return needs(Plan(offline_plans["root"]), STEPS, principal=APPLY_ROLE)
+
+
+@pytest.fixture(scope="module")
+def apply_policies(rendered_role_policies) -> list[dict]:
+    assert (
+        len(rendered_role_policies["dogbreed-github-apply"]) == 3
+    )  # deploy, read-the-stack, terraform-state
+    return rendered_role_policies["dogbreed-github-apply"]
+
+
+@pytest.fixture(scope="module")
+def plan_policies(rendered_role_policies) -> list[dict]:
+    assert len(rendered_role_policies["dogbreed-github-plan"]) == 2  # read-the-stack, terraform-state
+    return rendered_role_policies["dogbreed-github-plan"]
+
+
+@pytest.mark.parametrize("stack", ["root", "bootstrap", "examples/serving", "examples/notebook_training"])
+def test_the_table_names_every_resource_type_of_every_stack(offline_plans, stack):
+    assert missing_types(offline_plans[stack], table()) == set()
+
+
+def test_a_type_missing_from_the_table_is_reported(offline_plans):
+    without_the_endpoint = {k: v for k, v in table().items() if k != "aws_sagemaker_endpoint"}
+    assert missing_types(offline_plans["root"], without_the_endpoint) == {"aws_sagemaker_endpoint"}
+
+
+def test_the_plan_covers_the_whole_stack(offline_plans, root_needs):
+    types = plan_types(offline_plans["root"])
+    for expected in (
+        "aws_instance",
+        "aws_sagemaker_endpoint",
+        "aws_lambda_function",
+        "aws_appautoscaling_policy",
+    ):
+        assert expected in types
+    assert len(root_needs) > 1000
+
+
+def test_the_apply_role_may_make_every_request_the_root_stack_needs(apply_policies, root_needs):
+    assert not_allowed(apply_policies, root_needs) == []
+    denied = [
+        r for r in backend_requests(APPLY_ROLE, write_state=True) if not evaluate(apply_policies, r).allowed
+    ]
+    assert denied == []
+
+
+def test_the_implicit_needs_are_among_the_requests(root_needs):
+    """implicit.json: what AWS authorizes without a call of its own, on the ARNs AWS uses."""
+    requested = {(n.action, n.request.resource) for n in root_needs}
+    for action, resource in [
+        (
+            "iam:CreateServiceLinkedRole",
+            f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot",
+        ),
+        (
+            "iam:CreateServiceLinkedRole",
+            f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
+            "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
+        ),
+        (
+            "sagemaker:UpdateEndpointWeightsAndCapacities",
+            f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/dogbreed-endpoint",
+        ),
+        (
+            "sagemaker:StartNotebookInstance",
+            f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:notebook-instance/dogbreed-notebook",
+        ),
+        (
+            "cloudwatch:PutMetricAlarm",
+            f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:TargetTracking-endpoint/dogbreed-endpoint/variant/"
+            "AllTraffic-AlarmHigh-planned",
+        ),
+        ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/dogbreed-ec2-trainer"),
+    ]:
+        assert (action, resource) in requested, (action, resource)
+
+
+def test_every_absent_condition_key_is_a_documented_assumption(apply_policies, plan_policies, root_needs):
+    absent = set()
+    for need in root_needs:
+        absent |= evaluate(apply_policies, need.request).absent_keys
+        absent |= evaluate(plan_policies, need.request).absent_keys
+    assert absent - set(ASSUMPTIONS) == set(), (
+        "supply the key's context in iam_needs or document why it is absent"
+    )
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "sagemaker:UpdateEndpointWeightsAndCapacities",
+        "cloudwatch:PutMetricAlarm",
+        "iam:CreateServiceLinkedRole",
+        "sagemaker:StartNotebookInstance",
+        "ec2:RunInstances",
+        "lambda:GetLayerVersion",
+        "iam:PassRole",
+    ],
+)
+def test_removing_a_required_action_from_the_apply_policy_fails_the_check(apply_policies, root_needs, action):
+    trimmed = copy.deepcopy(apply_policies)
+    for document in trimmed:
+        for statement in document["Statement"]:
+            if statement["Effect"] == "Allow":
+                actions = (
+                    statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                )
+                statement["Action"] = [a for a in actions if a.lower() != action.lower()] or ["none:None"]
+    missing = not_allowed(trimmed, root_needs)
+    assert missing and all(f" {action} on " in line for line in missing), missing[:5]
+
+
+def test_the_plan_role_may_make_every_read_a_plan_needs(plan_policies, offline_plans):
+    reads = needs(Plan(offline_plans["root"]), ("read",), principal=PLAN_ROLE)
+    assert len(reads) > 200
+    assert not_allowed(plan_policies, reads) == []
+    denied = [
+        r for r in backend_requests(PLAN_ROLE, write_state=False) if not evaluate(plan_policies, r).allowed
+    ]
+    assert denied == []
+
+
+def test_the_bootstrap_stack_is_out_of_the_apply_roles_reach(apply_policies, offline_plans):
+    """An administrator applies terraform/bootstrap once: the apply role may change nothing it creates (the
+    deploy
+    roles and their policies, the workload boundary, the OIDC provider, the state bucket and its key)."""
+    writes = [
+        n
+        for n in needs(Plan(offline_plans["bootstrap"]), ("create", "update", "delete"), principal=APPLY_ROLE)
+        if not n.action.split(":")[1].startswith(("Get", "List", "Describe", "Head"))
+    ]
+    assert len(writes) > 50
+    allowed = sorted(
+        {f"{n.address} {n.action}" for n in writes if evaluate(apply_policies, n.request).allowed}
+    )
+    assert allowed == []
