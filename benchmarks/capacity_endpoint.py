@@ -1,5 +1,7 @@
 """The system under test of benchmarks/endpoint_capacity.py and what it is sent: a model.tar.gz packed by the
-training code, served by ``dogbreed-local-endpoint`` in its own process, and photo-like request JPEGs."""
+training code, served by ``dogbreed-local-endpoint`` in its own process (the container's real serving stack,
+TorchServe + the SageMaker toolkit in a network namespace, behind the InvokeEndpoint front), and photo-like
+request JPEGs."""
 
 from __future__ import annotations
 

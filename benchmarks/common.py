@@ -39,7 +39,6 @@ VERSIONED_PACKAGES = (
     "boto3",
     "botocore",
     "locust",
-    "sagemaker-inference",
 )
 
 

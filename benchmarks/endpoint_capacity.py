@@ -1,6 +1,7 @@
 """Endpoint capacity: rising concurrency against the local endpoint until p99 breaks the SLO.
 
-The local endpoint (``dogbreed-local-endpoint``) hosts a real ``model.tar.gz`` packed by the training code
+The local endpoint (``dogbreed-local-endpoint``: the PyTorch container's real serving stack, TorchServe + the
+SageMaker inference toolkit, behind the InvokeEndpoint front) hosts a real ``model.tar.gz`` packed by training
 (``--arch``, default resnet50 with 133 classes, random weights: pretrained weights cannot be downloaded here,
 and capacity depends on the architecture's compute, not on the weight values). Locust drives it through
 SageMaker Runtime's InvokeEndpoint with boto3 (signed requests, rest-json protocol, keep-alive), only on
@@ -116,8 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         "tfvars_written": str(tfvars) if target is not None and tfvars is not None else None,
         "plot": plot_path.name,
         "method": (
-            "local_endpoint in its own process (ThreadingHTTPServer, sagemaker-inference Transformer, "
-            "dogbreed.serving.hooks); locust closed-loop users in another process on the same 2 cores, "
+            "dogbreed-local-endpoint in its own process: the InvokeEndpoint front (ThreadingHTTPServer) over "
+            "the real serving stack (TorchServe 0.12 + sagemaker-pytorch-inference 2.0.25, a worker per CPU, "
+            "network namespace), dogbreed.serving.hooks; locust closed-loop users in another process on the "
+            "same 2 cores, "
             "boto3 InvokeEndpoint with retries off; statistics over requests started after the warm-up."
         ),
     }

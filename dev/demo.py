@@ -4,8 +4,10 @@
     python -m dev.demo --data-dir data/dogImages --per-class 6       # a small slice of the real dataset
 
 Steps: (1) a small dataset (generated, or a per-class slice of a dogImages folder, linked not copied);
-(2) training/train.py with --no-pretrained (no downloads) packs model.tar.gz; (3) the local endpoint hosts
-it the way the SageMaker PyTorch container does and answers InvokeEndpoint; a local https image host
+(2) training/train.py with --no-pretrained (no downloads) packs model.tar.gz; (3) the local endpoint serves
+it in the SageMaker PyTorch container's own serving stack (TorchServe + the SageMaker inference toolkit,
+from .venv-serving, in a network namespace with only loopback) behind the InvokeEndpoint REST call that
+boto3 speaks; a local https image host
 (throwaway CA) serves the images for URL requests; (4) the Lambda handler runs in-process, its boto3 client
 redirected by AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME, and gets every image in every event form (Function URL JSON,
 binary and base64 JSON bodies; direct invocations with the image and with its URL); (5) the top-5 per image
@@ -214,7 +216,7 @@ def print_report(results: list[dict]) -> None:
         )
         for rank, p in enumerate(answers[0]["body"]["predictions"], 1):
             print(f"  {rank}. {p['label']:<32} index {p['index']:>3}  p={p['probability']:.4f}")
-    print("\nlatency per Lambda call (in-process handler -> boto3 -> local endpoint -> model), ms")
+    print("\nlatency per Lambda call (in-process handler -> boto3 -> InvokeEndpoint front -> TorchServe), ms")
     print(f"  {'event form':<24}{'calls':>6}{'p50':>9}{'max':>9}")
     for form in dict.fromkeys(r["form"] for r in results):
         latencies = [r["latency_ms"] for r in results if r["form"] == form]
@@ -235,11 +237,12 @@ def main(args: argparse.Namespace) -> int:
         data = generated_dataset(args.workdir / "data", args.classes)
     step(f"2/5 fine-tuning {args.arch} on CPU for {args.epochs} epoch(s), no pretrained weights")
     archive = train(data, args.workdir, args)
-    step("3/5 starting the local endpoint and a local https image host")
+    step("3/5 starting the local endpoint (TorchServe + the SageMaker toolkit, no network), an image host")
     images = sorted(p for p in (data / "test").rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     images = images[:: max(1, len(images) // args.images)][: args.images]
     with LocalEndpoint(archive, endpoint_name=ENDPOINT_NAME) as endpoint, LocalImageHost() as host:
-        print(f"endpoint {ENDPOINT_NAME} at {endpoint.url}; images at https://{host.netloc}")
+        print(f"endpoint {ENDPOINT_NAME} at {endpoint.url} (container port 8080 at {endpoint.stack.url});")
+        print(f"images at https://{host.netloc}")
         configure_lambda_env(endpoint, host)
         handler = import_lambda_handler()  # after the environment is set: it is read once, at cold start
 

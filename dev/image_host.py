@@ -2,7 +2,8 @@
 
 The CA certificate is written to a PEM file that the Lambda trusts through ``URL_FETCH_CA_BUNDLE``; the
 server's certificate names 127.0.0.1 and localhost. Files are served from memory: ``host.add(path, bytes)``;
-``host.redirect(path, location)`` answers 302; ``delay_per_kib`` makes a slow server.
+``host.redirect(path, location)`` answers 302; ``delay_per_kib`` makes a slow server (the body trickles),
+``header_delay_s`` one whose status line and headers trickle out a byte at a time.
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ class _ImageRequestHandler(BaseHTTPRequestHandler):
             self.send_header("Location", self.server.redirects[path])
             self.send_header("Content-Length", "0")
             self.end_headers()
+        elif path in self.server.header_delays:
+            self._trickle_head(self.server.files[path], self.server.header_delays[path])
         elif path in self.server.files:
             body = self.server.files[path]
             self.send_response(200)
@@ -86,6 +89,23 @@ class _ImageRequestHandler(BaseHTTPRequestHandler):
             self._write(body, self.server.delays.get(path, 0.0))
         else:
             self.send_error(404)
+
+    def _trickle_head(self, body: bytes, delay_s: float) -> None:
+        """Status line and headers one byte every delay_s (each read gets data well within any socket
+        timeout), then the body at once."""
+        head = (
+            f"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nX-Padding: {'a' * 40}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        ).encode()
+        self.close_connection = True
+        try:
+            for index in range(len(head)):
+                self.wfile.write(head[index : index + 1])
+                self.wfile.flush()
+                time.sleep(delay_s)
+            self.wfile.write(body)
+        except (ConnectionError, ssl.SSLError, OSError):
+            pass  # the client gave up waiting, as it should
 
     def _write(self, body: bytes, delay_per_kib: float) -> None:
         if not delay_per_kib:
@@ -108,6 +128,7 @@ class _ImageServer(ThreadingHTTPServer):
         self.files: dict[str, bytes] = {}
         self.redirects: dict[str, str] = {}
         self.delays: dict[str, float] = {}
+        self.header_delays: dict[str, float] = {}
 
 
 class LocalImageHost:
@@ -132,9 +153,11 @@ class LocalImageHost:
     def url(self, path: str) -> str:
         return f"https://{self.netloc}{path}"
 
-    def add(self, path: str, body: bytes, delay_per_kib: float = 0.0) -> str:
+    def add(self, path: str, body: bytes, delay_per_kib: float = 0.0, header_delay_s: float = 0.0) -> str:
         self._server.files[path] = body
         self._server.delays[path] = delay_per_kib
+        if header_delay_s:
+            self._server.header_delays[path] = header_delay_s
         return self.url(path)
 
     def redirect(self, path: str, location: str) -> str:

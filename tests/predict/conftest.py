@@ -1,9 +1,11 @@
-"""Fixtures for the prediction API tests: fake AWS, the handler under a given env, lambda contexts, a local
-endpoint hosting a tiny fixture model, and a really trained model.tar.gz (once per session)."""
+"""Fixtures for the prediction API tests: fake AWS, the handler under a given env, lambda contexts, the real
+serving stack hosting a tiny fixture model and a really trained model.tar.gz (each started once per session),
+and InvokeEndpoint fronts over them (one per test, so each test picks its own front settings)."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from tests.predict.helpers import (
     FakeLambdaContext,
     TrainedModel,
     pack_model,
+    pure_python_wheel,
 )
 
 
@@ -74,13 +77,27 @@ def lambda_context() -> FakeLambdaContext:
 
 @pytest.fixture(scope="session")
 def fixture_model_archive(tmp_path_factory) -> Path:
-    return pack_model(FIXTURE_MODEL_DIR, tmp_path_factory.mktemp("fixture-model") / "model.tar.gz")
+    """The fixture model, with a code/requirements.txt the toolkit installs --no-index from code/wheels/ (the
+    network is off in the stack), as an artifact that ships its own wheels does."""
+    root = tmp_path_factory.mktemp("fixture-model")
+    source = root / "model"
+    shutil.copytree(FIXTURE_MODEL_DIR, source, ignore=shutil.ignore_patterns("__pycache__"))
+    (source / "code" / "wheels").mkdir()
+    pure_python_wheel(source / "code" / "wheels", "offline_wheel", "1.0", 'VALUE = "installed offline"\n')
+    (source / "code" / "requirements.txt").write_text("--no-index\n--find-links wheels\noffline_wheel==1.0\n")
+    return pack_model(source, root / "model.tar.gz")
+
+
+@pytest.fixture(scope="session")
+def fixture_stack(serve_in_real_stack, fixture_model_archive):
+    """The fixture model in the real serving stack, two workers (so two requests run at once)."""
+    return serve_in_real_stack(fixture_model_archive, workers=2)
 
 
 @pytest.fixture
-def fixture_endpoint(fixture_model_archive):
-    """A running local endpoint hosting the fixture model; stopped after the test."""
-    with LocalEndpoint(fixture_model_archive, endpoint_name=ENDPOINT_NAME, max_concurrency=2) as endpoint:
+def fixture_endpoint(fixture_stack):
+    """An InvokeEndpoint front (at most 2 concurrent calls) over the fixture model's stack."""
+    with LocalEndpoint(stack=fixture_stack, endpoint_name=ENDPOINT_NAME, max_concurrency=2) as endpoint:
         yield endpoint
 
 
@@ -146,3 +163,16 @@ def trained_model(tmp_path_factory) -> TrainedModel:
         meta = json.load(tar.extractfile("model_meta.json"))
     test_images = sorted(p for p in (data / "test").rglob("*") if p.suffix in {".jpg", ".jpeg", ".png"})
     return TrainedModel(archive, list(meta["class_names"]), test_images)
+
+
+@pytest.fixture(scope="session")
+def trained_stack(serve_in_real_stack, trained_model):
+    """The trained model.tar.gz in the real serving stack, network off."""
+    return serve_in_real_stack(trained_model.archive)
+
+
+@pytest.fixture
+def real_endpoint(trained_stack):
+    """An InvokeEndpoint front over the trained model's stack."""
+    with LocalEndpoint(stack=trained_stack, endpoint_name=ENDPOINT_NAME) as endpoint:
+        yield endpoint

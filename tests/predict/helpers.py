@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import tarfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +40,27 @@ def json_body(request: dict) -> str:
 
 def decode(response: dict) -> dict:
     return json.loads(response["body"])
+
+
+def pure_python_wheel(directory: Path, name: str, version: str, module_source: str) -> Path:
+    """A minimal pure-Python wheel holding one module `name` (what an artifact ships in code/wheels/)."""
+    dist_info = f"{name}-{version}.dist-info"
+    files = {
+        f"{name}.py": module_source.encode(),
+        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = [f"{path},sha256={_record_hash(data)},{len(data)}" for path, data in files.items()]
+    files[f"{dist_info}/RECORD"] = ("\n".join([*record, f"{dist_info}/RECORD,,"]) + "\n").encode()
+    path = directory / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in files.items():
+            archive.writestr(member, data)
+    return path
+
+
+def _record_hash(data: bytes) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
 def pack_model(source_dir: Path, archive: Path) -> Path:

@@ -19,6 +19,14 @@ HTML = b"<!doctype html><html><body>not an image</body></html>"
 GIF = image_bytes("GIF")
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 20
 TEN_MB = b"\xff\xd8\xff" + b"\x00" * (10 * 1024 * 1024)
+JPEG_B64 = b64(image_bytes())
+DIGITS_5000 = "9" * 5000  # past Python's 4,300-digit limit for int(): a ValueError inside the parser
+DEEP_JSON = "[" * 100_000 + "]" * 100_000  # past the JSON scanner's recursion limit: RecursionError
+
+
+def raw_jpeg_event(query: dict) -> dict:
+    return function_url_event(JPEG_B64, content_type="image/jpeg", b64=True, query=query)
+
 
 CASES = [
     # (name, event, status, code)
@@ -72,6 +80,72 @@ CASES = [
     ("url not a string", {"url": ["https://images.example.com/a.jpg"]}, 400, "InvalidUrl"),
     ("url too long", {"url": "https://images.example.com/" + "a" * 3000}, 400, "InvalidUrl"),
     ("top_k as a JSON string", {"image": b64(image_bytes()), "top_k": "3"}, 400, "InvalidTopK"),
+    # hostile numbers, nesting, encodings and shapes: each once raised inside the handler (a 500)
+    (
+        "top_k of 5,000 digits in JSON",
+        function_url_event(f'{{"image": "{JPEG_B64}", "top_k": {DIGITS_5000}}}'),
+        400,
+        "InvalidTopK",
+    ),
+    ("top_k of 5,000 digits, direct", {"image": JPEG_B64, "top_k": 10**5000}, 400, "InvalidTopK"),
+    ("top_k of 5,000 digits in the query", raw_jpeg_event({"top_k": DIGITS_5000}), 400, "InvalidTopK"),
+    (
+        "negative 5,000-digit top_k",
+        function_url_event(f'{{"image": "x", "top_k": -{DIGITS_5000}}}'),
+        400,
+        "InvalidTopK",
+    ),
+    (
+        "5,000-digit float top_k",
+        function_url_event(f'{{"image": "x", "top_k": {DIGITS_5000}.5}}'),
+        400,
+        "InvalidTopK",
+    ),
+    ("JSON nested 100,000 deep", function_url_event(DEEP_JSON), 400, "InvalidJson"),
+    (
+        "object nested 100,000 deep",
+        function_url_event('{"a": ' * 100_000 + "1" + "}" * 100_000),
+        400,
+        "InvalidJson",
+    ),
+    (
+        "JSON that is not UTF-8",
+        function_url_event(b64(b'{"image": "\xff\xfe"}'), b64=True),
+        400,
+        "InvalidJson",
+    ),
+    ("non-ASCII digit top_k in the query", raw_jpeg_event({"top_k": "²"}), 400, "InvalidTopK"),
+    ("Arabic-Indic digit top_k in the query", raw_jpeg_event({"top_k": "٣"}), 400, "InvalidTopK"),
+    ("non-ASCII digit top_k in JSON", {"image": JPEG_B64, "top_k": "²"}, 400, "InvalidTopK"),
+    ("query parameter given as a list", raw_jpeg_event({"top_k": ["1", "2"]}), 400, "InvalidTopK"),
+    ("repeated query parameter (comma-joined)", raw_jpeg_event({"top_k": "1,2"}), 400, "InvalidTopK"),
+    ("query parameter given as a number", raw_jpeg_event({"top_k": 3}), 400, "InvalidTopK"),
+    (
+        "query string given as a list",
+        function_url_event(JPEG_B64, content_type="image/jpeg", b64=True)
+        | {"queryStringParameters": ["top_k"]},
+        400,
+        "InvalidRequest",
+    ),
+    (
+        "headers given as a list",
+        function_url_event(JPEG_B64, content_type="image/jpeg", b64=True) | {"headers": ["content-type"]},
+        400,
+        "InvalidRequest",
+    ),
+    (
+        "header value given as a list",
+        function_url_event(JPEG_B64, content_type="image/jpeg", b64=True)
+        | {"headers": {"content-type": ["a"]}},
+        400,
+        "InvalidRequest",
+    ),
+    ("a tab inside the URL's host", {"url": "https://images.exa\tmple.com/dog.jpg"}, 400, "InvalidUrl"),
+    ("a newline inside the URL", {"url": "https://images.example.com/\ndog.jpg"}, 400, "InvalidUrl"),
+    ("a space inside the URL's host", {"url": "https://images.example .com/dog.jpg"}, 400, "InvalidUrl"),
+    ("a NUL inside the URL", {"url": "https://images.example.com/dog\x00.jpg"}, 400, "InvalidUrl"),
+    ("a port out of range", {"url": "https://images.example.com:99999/dog.jpg"}, 400, "InvalidUrl"),
+    ("an unclosed IPv6 host", {"url": "https://[::1/dog.jpg"}, 400, "InvalidUrl"),
     (
         "top_k x in the query",
         function_url_event(b64(image_bytes()), content_type="image/jpeg", b64=True, query={"top_k": "x"}),

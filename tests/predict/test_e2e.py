@@ -1,4 +1,4 @@
-"""End to end: the Lambda handler -> boto3 -> local endpoint -> the real trained model (training/train.py)."""
+"""End to end: the Lambda handler -> boto3 -> local endpoint (the real serving stack) -> the trained model."""
 
 from __future__ import annotations
 
@@ -14,12 +14,6 @@ from dogbreed.local_endpoint import LocalEndpoint
 from tests.predict.helpers import ENDPOINT_NAME, b64, decode, events_for, image_bytes
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def real_endpoint(trained_model):
-    with LocalEndpoint(trained_model.archive, endpoint_name=ENDPOINT_NAME) as endpoint:
-        yield endpoint
 
 
 @pytest.fixture
@@ -47,7 +41,7 @@ def test_every_event_form_returns_the_trained_models_classes(
         response = real_handler.handler(event, lambda_context)
         assert response["statusCode"] == 200, response["body"]
         body = decode(response)
-        assert body["endpoint"] == ENDPOINT_NAME
+        assert set(body) == {"predictions"}  # nothing about the endpoint behind it
         assert_valid_predictions(body, trained_model.class_names, min(5, len(trained_model.class_names)))
 
 
@@ -97,11 +91,11 @@ def test_url_request_through_the_real_model(load_handler, real_endpoint, trained
 
 
 def test_stopping_the_endpoint_mid_run_gives_503_and_504_envelopes(
-    load_handler, trained_model, lambda_context
+    load_handler, trained_stack, trained_model, lambda_context
 ):
     """Requests keep flowing while the endpoint stops; then the port accepts but never answers (a hung
     endpoint). Every request gets an envelope: 200 before, 503 while nothing listens, 504 while it hangs."""
-    endpoint = LocalEndpoint(trained_model.archive, endpoint_name=ENDPOINT_NAME).start()
+    endpoint = LocalEndpoint(stack=trained_stack, endpoint_name=ENDPOINT_NAME).start()
     port = endpoint.port
     handler = load_handler(
         ENDPOINT_NAME=ENDPOINT_NAME,

@@ -4,16 +4,25 @@ EMF metrics, the client's settings from the environment, moto for the call path.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
 import socket
 
 import pytest
 import requests
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from moto import mock_aws
 
+from dogbreed.predict_api.endpoint import RETRYABLE_CODES
 from tests.predict.helpers import (
     ENDPOINT_NAME,
     b64,
@@ -46,7 +55,9 @@ def predict(load_handler):
 
 
 @pytest.fixture
-def stubbed(predict):
+def stubbed(predict, monkeypatch):
+    """The handler's client under botocore's Stubber; retries (2 attempts by default) do not sleep."""
+    monkeypatch.setattr("dogbreed.predict_api.endpoint.time.sleep", lambda _: None)
     with Stubber(predict.RUNTIME) as stubber:
         yield predict, stubber
         stubber.assert_no_pending_responses()
@@ -68,7 +79,8 @@ def test_every_event_form_sends_raw_bytes_with_the_sniffed_type(stubbed, lambda_
 
     assert response["statusCode"] == 200
     assert response["headers"] == {"Content-Type": "application/json"}
-    assert decode(response) == MODEL_ANSWER | {"endpoint": ENDPOINT_NAME}
+    assert decode(response) == MODEL_ANSWER
+    assert ENDPOINT_NAME not in response["body"]  # the caller never learns what is behind the function
 
 
 def test_png_is_sent_as_image_png_and_top_k_trims(stubbed, lambda_context):
@@ -152,7 +164,7 @@ def test_top_k_default_comes_from_the_environment(load_handler, lambda_context):
         ("ModelError", 424, {"OriginalStatusCode": 413, "OriginalMessage": "pixels"}, 413, "ImageTooLarge"),
         ("ThrottlingException", 400, {}, 503, "Throttled"),
         ("ModelNotReadyException", 429, {}, 503, "Throttled"),
-        ("ValidationError", 400, {}, 503, "EndpointUnavailable"),
+        ("ValidationError", 400, {}, 503, "EndpointUnavailable"),  # any but "not found", e.g. not in service
         ("ServiceUnavailable", 503, {}, 503, "EndpointUnavailable"),
         ("InternalFailure", 500, {}, 503, "EndpointUnavailable"),
         ("AccessDeniedException", 403, {}, 500, "Misconfiguration"),
@@ -163,16 +175,32 @@ def test_endpoint_errors_map_to_status_codes(
     stubbed, lambda_context, error_code, http_status, modeled, status, code
 ):
     handler, stubber = stubbed
-    stubber.add_client_error(
-        "invoke_endpoint",
-        service_error_code=error_code,
-        service_message='Received server error (500) from primary with message "Traceback ..."',
-        http_status_code=http_status,
-        modeled_fields=modeled or None,
-    )
+    for _ in range(handler.SETTINGS.client.max_attempts if error_code in RETRYABLE_CODES else 1):
+        stubber.add_client_error(
+            "invoke_endpoint",
+            service_error_code=error_code,
+            service_message='Received server error (500) from primary with message "Traceback ..."',
+            http_status_code=http_status,
+            modeled_fields=modeled or None,
+        )
     response = handler.handler({"image": b64(image_bytes())}, lambda_context)
     assert (response["statusCode"], decode(response)["error"]["code"]) == (status, code)
     assert "Traceback" not in response["body"]
+
+
+def test_a_missing_endpoint_is_a_500_misconfiguration_not_retry_later(stubbed, lambda_context):
+    """ENDPOINT_NAME names no endpoint (or a deleted one): retrying cannot help, the function is wrong.
+    AWS's message: "Endpoint NAME of account ACCOUNT not found." (aws/amazon-sagemaker-examples#293)."""
+    handler, stubber = stubbed
+    stubber.add_client_error(
+        "invoke_endpoint",
+        service_error_code="ValidationError",
+        service_message=f"Endpoint {ENDPOINT_NAME} of account 123456789012 not found.",
+        http_status_code=400,
+    )
+    response, [log], _ = invoke(handler, {"image": b64(image_bytes())}, lambda_context)
+    assert (response["statusCode"], decode(response)["error"]["code"]) == (500, "Misconfiguration")
+    assert ENDPOINT_NAME not in response["body"] and "not found" in log["error_detail"]
 
 
 @pytest.mark.parametrize("answer", [b"not json", b'{"labels": []}', b'{"predictions": [{"label": "x"}]}'])
@@ -220,10 +248,11 @@ def test_invalid_settings_are_a_500_misconfiguration(load_handler, lambda_contex
     assert (response["statusCode"], decode(response)["error"]["code"]) == (500, "Misconfiguration")
 
 
-def test_client_has_timeouts_and_bounded_standard_retries(predict):
+def test_client_has_timeouts_and_leaves_retries_to_the_handler(predict):
     config = predict.RUNTIME.meta.config
     assert (config.connect_timeout, config.read_timeout) == (2, 20)
-    assert config.retries == {"mode": "standard", "total_max_attempts": 2}
+    assert config.retries == {"mode": "standard", "total_max_attempts": 1}  # botocore would retry timeouts
+    assert predict.SETTINGS.client.max_attempts == 2
     assert predict.RUNTIME.meta.service_model.service_name == "sagemaker-runtime"
     assert predict.SETTINGS.url_fetch_deadline_s == 5.0
 
@@ -238,7 +267,7 @@ def test_the_time_budget_comes_from_the_environment_terraform_sets(load_handler)
     )
     config = handler.RUNTIME.meta.config
     assert (config.connect_timeout, config.read_timeout) == (1.5, 7.0)
-    assert config.retries == {"mode": "standard", "total_max_attempts": 3}
+    assert handler.SETTINGS.client.max_attempts == 3
     assert handler.SETTINGS.url_fetch_deadline_s == 2.5
 
 
@@ -320,10 +349,11 @@ def test_every_request_emits_its_metrics_in_emf(stubbed, lambda_context):
 )
 def test_each_error_code_is_its_own_metric(stubbed, lambda_context, event, metric, status_class):
     handler, stubber = stubbed
-    if metric == "Error.Throttled":
-        stubber.add_client_error(
-            "invoke_endpoint", service_error_code="ThrottlingException", http_status_code=400
-        )
+    if metric == "Error.Throttled":  # retried once, throttled again
+        for _ in range(2):
+            stubber.add_client_error(
+                "invoke_endpoint", service_error_code="ThrottlingException", http_status_code=400
+            )
     _, [log], blobs = invoke(handler, event, lambda_context)
     request_blob = next(b for b in blobs if "Latency" in b)
     names = {m["Name"] for m in request_blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
@@ -352,6 +382,100 @@ def test_endpoint_read_timeout_is_504(load_handler, lambda_context):
         )
         response = handler.handler({"image": b64(image_bytes())}, lambda_context)
     assert (response["statusCode"], decode(response)["error"]["code"]) == (504, "EndpointTimeout")
+
+
+def test_a_read_timeout_is_answered_after_one_attempt_not_retried(load_handler, lambda_context):
+    """A slow endpoint is still running the inference: a second attempt would run it twice."""
+    listener, port = _blackhole_port()
+    with listener:
+        handler = load_handler(
+            ENDPOINT_NAME=ENDPOINT_NAME,
+            AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME=f"http://127.0.0.1:{port}",
+            ENDPOINT_READ_TIMEOUT_S="0.3",
+            ENDPOINT_MAX_ATTEMPTS="3",
+        )
+        response = handler.handler({"image": b64(image_bytes())}, lambda_context)
+        listener.settimeout(0.1)
+        accepted = []
+        with contextlib.suppress(TimeoutError):
+            while True:
+                accepted.append(listener.accept()[0])
+    for connection in accepted:
+        connection.close()
+    assert (response["statusCode"], decode(response)["error"]["code"]) == (504, "EndpointTimeout")
+    assert len(accepted) == 1
+
+
+class ScriptedClient:
+    """A sagemaker-runtime stand-in that fails with the given errors, then answers."""
+
+    def __init__(self, *errors):
+        self.errors, self.calls = list(errors), 0
+
+    def invoke_endpoint(self, **_):
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return endpoint_reply(json.dumps(MODEL_ANSWER).encode())
+
+
+def client_error(code: str, status: int) -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        "InvokeEndpoint",
+    )
+
+
+RETRIED = [
+    client_error("ThrottlingException", 400),
+    client_error("ModelNotReadyException", 429),
+    client_error("ServiceUnavailable", 503),
+    client_error("InternalFailure", 500),
+    EndpointConnectionError(endpoint_url="http://x"),
+    ConnectTimeoutError(endpoint_url="http://x"),
+]
+NOT_RETRIED = [
+    ReadTimeoutError(endpoint_url="http://x"),
+    ConnectionClosedError(endpoint_url="http://x"),
+    client_error("ModelError", 424),
+    client_error("ValidationError", 400),
+    client_error("AccessDeniedException", 403),
+]
+
+
+@pytest.mark.parametrize("error", RETRIED, ids=lambda e: type(e).__name__ + getattr(e, "operation_name", ""))
+def test_failures_that_never_reached_the_model_are_retried_with_bounded_backoff(monkeypatch, error):
+    from dogbreed.predict_api import endpoint
+
+    sleeps = []
+    monkeypatch.setattr(endpoint.time, "sleep", sleeps.append)
+    client = ScriptedClient(error, error)
+    body = endpoint.invoke_endpoint(client, ENDPOINT_NAME, b"x", "image/jpeg", max_attempts=3)
+    assert json.loads(body) == MODEL_ANSWER and client.calls == 3
+    assert 0 <= sleeps[0] <= 2 and 0 <= sleeps[1] <= 4  # full jitter up to min(2^retry, 20) s
+
+
+@pytest.mark.parametrize("error", NOT_RETRIED, ids=lambda e: type(e).__name__)
+def test_failures_a_retry_cannot_help_are_answered_at_once(monkeypatch, error):
+    from dogbreed.predict_api import endpoint
+    from dogbreed.predict_api.errors import ApiError
+
+    monkeypatch.setattr(endpoint.time, "sleep", lambda _: pytest.fail("must not back off"))
+    client = ScriptedClient(error)
+    with pytest.raises(ApiError):
+        endpoint.invoke_endpoint(client, ENDPOINT_NAME, b"x", "image/jpeg", max_attempts=3)
+    assert client.calls == 1
+
+
+def test_retries_stop_at_max_attempts(monkeypatch):
+    from dogbreed.predict_api import endpoint
+    from dogbreed.predict_api.errors import ApiError
+
+    monkeypatch.setattr(endpoint.time, "sleep", lambda _: None)
+    client = ScriptedClient(*[client_error("ThrottlingException", 400)] * 5)
+    with pytest.raises(ApiError) as caught:
+        endpoint.invoke_endpoint(client, ENDPOINT_NAME, b"x", "image/jpeg", max_attempts=2)
+    assert (client.calls, caught.value.code) == (2, "Throttled")
 
 
 def test_endpoint_refusing_connections_is_503(load_handler, lambda_context):
@@ -405,7 +529,8 @@ def test_call_path_through_moto(load_handler, lambda_context, moto_accepts_binar
     image = image_bytes()
     response = handler.handler(events_for(image)["function-url-binary"], lambda_context)
     assert response["statusCode"] == 200
-    assert decode(response) == MODEL_ANSWER | {"endpoint": ENDPOINT_NAME}
+    assert decode(response) == MODEL_ANSWER
+    assert ENDPOINT_NAME not in response["body"]  # the caller never learns what is behind the function
     assert moto_accepts_binary_bodies == [(image, "image/jpeg", "application/json")]
 
 

@@ -1,36 +1,29 @@
-"""The local endpoint speaks both protocols: the container's (/ping, /invocations) and InvokeEndpoint's, so
-an unmodified boto3 client gets what AWS would give it."""
+"""The local endpoint: the real serving stack answers the container protocol, and the InvokeEndpoint front
+gives an unmodified boto3 client what AWS would give it. The fixture model (tests/predict/fixture_model)
+makes the container's behaviour observable; tests/predict/test_real_stack.py runs the trained hooks."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import subprocess
 import sys
-import tempfile
+import tarfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import SimpleNamespace
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from dogbreed.local_endpoint import LocalEndpoint
-from dogbreed.local_endpoint.container import InferenceContext, extract_model
+from dogbreed.local_endpoint import LocalEndpoint, ServingStack, StackError
+from dogbreed.local_endpoint.instance import extract_model, processes_under, serving_python
 from tests.predict.helpers import ENDPOINT_NAME, FIXTURE_CLASSES, b64, image_bytes, pack_model
 
-
-def raw_request(endpoint, method, path, body=b"", headers=None):
-    connection = http.client.HTTPConnection("127.0.0.1", endpoint.port, timeout=10)
-    try:
-        connection.request(method, path, body=body, headers=headers or {})
-        response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
-    finally:
-        connection.close()
+pytestmark = pytest.mark.timeout(300)
 
 
 def runtime_client(endpoint, max_attempts=1):
@@ -48,78 +41,46 @@ def wait_until(condition, timeout=10.0):
         time.sleep(0.01)
 
 
-# --- container protocol
-def test_ping_is_healthy_once_the_model_is_loaded(fixture_endpoint):
-    status, headers, body = raw_request(fixture_endpoint, "GET", "/ping")
-    assert (status, json.loads(body)) == (200, {"status": "Healthy"})
+# --- the container protocol, answered by TorchServe and the toolkit
+def test_ping_is_torchserves_and_every_worker_is_ready(fixture_stack):
+    answer = fixture_stack.request("GET", "/ping")
+    assert (answer.status, answer.json()) == (200, {"status": "Healthy"})
+    assert [worker["status"] for worker in fixture_stack.workers()] == ["READY", "READY"]
 
 
-def test_invocations_run_the_hooks_in_container_order(fixture_endpoint):
-    status, headers, body = raw_request(
-        fixture_endpoint, "POST", "/invocations", image_bytes("PNG"), {"Content-Type": "image/png"}
-    )
-    answer = json.loads(body)
-    assert status == 200
-    assert headers["Content-Type"] == "application/json"
-    # the toolkit passes binary bodies as bytes, model_fn ran once, then input -> predict -> output
-    assert answer["trace"] == ["input_fn:image/png:bytes", "predict_fn", "output_fn:application/json"]
-    assert answer["model_loads"] == 1
-    assert {p["label"] for p in answer["predictions"]} <= set(FIXTURE_CLASSES)
+def test_invocations_run_the_hooks_in_container_order(fixture_stack):
+    answer = fixture_stack.invoke(image_bytes("PNG"), "image/png")
+    body = answer.json()
+    assert (answer.status, answer.headers["content-type"]) == (200, "application/json")
+    # TorchServe hands image bodies over as bytearray; model_fn ran once in this worker
+    assert body["trace"] == ["input_fn:image/png:bytearray", "predict_fn", "output_fn:application/json"]
+    assert body["model_loads"] == 1
+    assert {p["label"] for p in body["predictions"]} <= set(FIXTURE_CLASSES)
 
 
-def test_json_bodies_reach_input_fn_decoded_to_str_as_the_toolkit_does(fixture_endpoint):
-    status, _, body = raw_request(
-        fixture_endpoint, "POST", "/invocations", b'{"sleep": 0}', {"Content-Type": "application/json"}
-    )
-    assert status == 200
-    assert json.loads(body)["trace"][0] == "input_fn:application/json:str"
+def test_code_requirements_install_offline_into_the_stack_never_into_the_serving_venv(fixture_stack):
+    """The toolkit ran pip install -r code/requirements.txt at start, --no-index from code/wheels/
+    (the network is off), into this stack's own venv: the shared serving venv cannot import it."""
+    assert fixture_stack.invoke(image_bytes(), "image/jpeg").json()["wheel"] == "installed offline"
+    probe = subprocess.run([str(serving_python()), "-I", "-c", "import offline_wheel"], capture_output=True)
+    assert probe.returncode != 0
 
 
-@pytest.mark.parametrize("accept", [None, "*/*", "application/json"])
-def test_missing_or_wildcard_accept_falls_back_to_the_default_accept(fixture_endpoint, accept):
-    headers = {"Content-Type": "image/jpeg"} | ({"Accept": accept} if accept else {})
-    status, response_headers, body = raw_request(
-        fixture_endpoint, "POST", "/invocations", image_bytes(), headers
-    )
-    assert status == 200
-    assert json.loads(body)["trace"][-1] == "output_fn:application/json"
-    assert response_headers["Content-Type"] == "application/json"
+def test_the_toolkit_decodes_exact_json_bodies_to_str_before_input_fn(fixture_stack):
+    """Why dogbreed.serving.hooks empties the toolkit's UTF8_TYPES: this fixture model does not."""
+    answer = fixture_stack.invoke(b'{"sleep": 0}', "application/json")
+    assert answer.json()["trace"][0] == "input_fn:application/json:str"
 
 
-def test_hook_errors_become_the_container_status(fixture_endpoint):
-    unsupported = raw_request(fixture_endpoint, "POST", "/invocations", b"x", {"Content-Type": "text/csv"})
-    not_acceptable = raw_request(
-        fixture_endpoint,
-        "POST",
-        "/invocations",
-        image_bytes(),
-        {"Content-Type": "image/jpeg", "Accept": "text/csv"},
-    )
-    crashed = raw_request(
-        fixture_endpoint, "POST", "/invocations", b'{"fail": true}', {"Content-Type": "application/json"}
-    )
-    assert unsupported[0] == 415 and b"Unsupported content type text/csv" in unsupported[2]
-    assert unsupported[1]["Content-Type"] == "text/plain; charset=utf-8"
-    assert not_acceptable[0] == 406
-    assert crashed[0] == 500 and b"the model broke on purpose" in crashed[2]
-
-
-def test_unknown_paths_are_404(fixture_endpoint):
-    assert raw_request(fixture_endpoint, "GET", "/nope")[0] == 404
-
-
-def test_the_context_has_the_shape_the_toolkit_uses(tmp_path):
-    context = InferenceContext(str(tmp_path), [{"Content-Type": "image/png"}])
-    context.set_response_status(code=415, phrase="nope")
-    context.set_response_content_type(0, "application/json")
-    assert context.system_properties["model_dir"] == str(tmp_path)
-    assert context.request_processor[0].get_request_properties() == {"Content-Type": "image/png"}
-    assert (context.get_response_status(0), context.get_response_content_type(0)) == (415, "application/json")
+def test_container_errors_have_the_toolkits_shape(fixture_stack):
+    answer = fixture_stack.invoke(b"x", "text/csv")
+    assert answer.status == 415 and b"Unsupported content type text/csv" in answer.body
+    assert "content-type" not in answer.headers  # the toolkit sets it on successes only
+    crashed = fixture_stack.invoke(b'{"fail": true}', "application/json")
+    assert crashed.status == 500 and b"the model broke on purpose" in crashed.body
 
 
 def test_archives_with_paths_outside_the_model_dir_are_refused(tmp_path):
-    import tarfile
-
     evil = tmp_path / "evil.tar.gz"
     payload = tmp_path / "x.py"
     payload.write_text("print('pwned')")
@@ -130,7 +91,7 @@ def test_archives_with_paths_outside_the_model_dir_are_refused(tmp_path):
     assert not (tmp_path / "escaped.py").exists()
 
 
-# --- InvokeEndpoint protocol, through an unmodified boto3 client
+# --- InvokeEndpoint, through an unmodified boto3 client
 def test_boto3_invoke_endpoint_gets_the_aws_response_shape(fixture_endpoint):
     response = runtime_client(fixture_endpoint).invoke_endpoint(
         EndpointName=ENDPOINT_NAME, Body=image_bytes(), ContentType="image/jpeg", Accept="application/json"
@@ -152,6 +113,14 @@ def test_unknown_endpoint_is_a_validation_error(fixture_endpoint):
         "Code": "ValidationError",
         "Message": "Endpoint no-such-endpoint of account 123456789012 not found.",
     }
+
+
+def test_a_body_over_6_mb_is_a_validation_error(fixture_endpoint):
+    client = runtime_client(fixture_endpoint)
+    with pytest.raises(client.exceptions.ValidationError):
+        client.invoke_endpoint(
+            EndpointName=ENDPOINT_NAME, Body=b"\xff\xd8\xff" + bytes(6 * 2**20), ContentType="image/jpeg"
+        )
 
 
 @pytest.mark.parametrize(
@@ -179,6 +148,28 @@ def test_model_errors_carry_the_original_status_and_message(
     )
 
 
+def test_a_container_over_its_time_is_a_model_error_as_on_aws(fixture_stack):
+    with LocalEndpoint(stack=fixture_stack, endpoint_name=ENDPOINT_NAME, container_timeout_s=0.5) as front:
+        client = runtime_client(front)
+        with pytest.raises(client.exceptions.ModelError) as caught:
+            client.invoke_endpoint(
+                EndpointName=ENDPOINT_NAME, Body=b'{"sleep": 2}', ContentType="application/json"
+            )
+    message = caught.value.response["Error"]["Message"]
+    assert message.startswith("Received server error (0) from primary with message")
+    assert "Your invocation timed out while waiting for a response from container primary" in message
+
+
+def test_an_unreachable_container_is_service_unavailable():
+    nothing_listens = SimpleNamespace(url="http://127.0.0.1:9")  # discard port: connection refused
+    with LocalEndpoint(stack=nothing_listens, endpoint_name=ENDPOINT_NAME) as front:
+        client = runtime_client(front)
+        with pytest.raises(ClientError) as caught:
+            client.invoke_endpoint(EndpointName=ENDPOINT_NAME, Body=image_bytes(), ContentType="image/jpeg")
+    assert caught.value.response["Error"]["Code"] == "ServiceUnavailable"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+
+
 def test_over_the_concurrency_limit_boto3_sees_throttling(fixture_endpoint):
     """max_concurrency=2: two slow calls hold the slots, the third is throttled as AWS does it."""
     slow = json.dumps({"sleep": 3.0}).encode()
@@ -199,7 +190,7 @@ def test_over_the_concurrency_limit_boto3_sees_throttling(fixture_endpoint):
     assert error["ResponseMetadata"]["MaxAttemptsReached"] is True  # boto3 classed it retryable
 
 
-def test_serves_requests_concurrently(fixture_endpoint):
+def test_two_workers_serve_requests_concurrently(fixture_endpoint):
     slow = json.dumps({"sleep": 1.0}).encode()
     client = runtime_client(fixture_endpoint)
     client.invoke_endpoint(EndpointName=ENDPOINT_NAME, Body=b'{"sleep": 0}', ContentType="application/json")
@@ -217,44 +208,36 @@ def test_serves_requests_concurrently(fixture_endpoint):
 
 
 def test_unsigned_requests_are_refused(fixture_endpoint):
-    status, headers, body = raw_request(
-        fixture_endpoint,
-        "POST",
-        f"/endpoints/{ENDPOINT_NAME}/invocations",
-        image_bytes(),
-        {"Content-Type": "image/jpeg"},
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", fixture_endpoint.port, timeout=10)
+    connection.request(
+        "POST", f"/endpoints/{ENDPOINT_NAME}/invocations", image_bytes(), {"Content-Type": "image/jpeg"}
     )
-    assert (status, headers["x-amzn-ErrorType"]) == (403, "MissingAuthenticationTokenException")
+    response = connection.getresponse()
+    assert (response.status, response.getheader("x-amzn-ErrorType")) == (
+        403,
+        "MissingAuthenticationTokenException",
+    )
+    connection.close()
 
 
-def test_binds_loopback_and_stops_cleanly(fixture_model_archive):
-    endpoint = LocalEndpoint(fixture_model_archive, endpoint_name=ENDPOINT_NAME).start()
-    client = runtime_client(endpoint)
+def test_the_front_binds_loopback_and_stops_cleanly(fixture_stack):
+    front = LocalEndpoint(stack=fixture_stack, endpoint_name=ENDPOINT_NAME).start()
+    client = runtime_client(front)
     client.invoke_endpoint(EndpointName=ENDPOINT_NAME, Body=image_bytes(), ContentType="image/jpeg")
-    assert endpoint.url.startswith("http://127.0.0.1:")
+    assert front.url.startswith("http://127.0.0.1:")
     threads_before = threading.active_count()
-    endpoint.stop()
-    endpoint.stop()  # idempotent
+    front.stop()
+    front.stop()  # idempotent
     with pytest.raises(EndpointConnectionError):  # the pooled keep-alive connection was cut too
         client.invoke_endpoint(EndpointName=ENDPOINT_NAME, Body=image_bytes(), ContentType="image/jpeg")
     assert threading.active_count() < threads_before
+    assert fixture_stack.request("GET", "/ping").status == 200  # a stack it does not own keeps running
 
 
-def test_stopping_gives_the_process_its_imports_back(fixture_model_archive):
-    """In one process (tests, the demo) a stopped endpoint's code/ must not shadow later imports."""
-    endpoint = LocalEndpoint(fixture_model_archive, endpoint_name=ENDPOINT_NAME).start()
-    code_dir = sys.path[0]  # the container puts the model's code/ first
-    assert code_dir.endswith("code") and sys.modules["inference"].__file__.startswith(code_dir)
-    endpoint.stop()
-    assert code_dir not in sys.path
-    assert not [
-        name
-        for name, module in sys.modules.items()
-        if (module.__dict__.get("__file__") or "").startswith(code_dir)
-    ]
-
-
-def test_cli_serves_until_terminated(fixture_model_archive, tmp_path):
+# --- the whole endpoint in its own process, and starts that fail
+def test_cli_serves_until_terminated_and_leaves_nothing(fixture_model_archive):
     process = subprocess.Popen(
         [
             sys.executable,
@@ -266,6 +249,8 @@ def test_cli_serves_until_terminated(fixture_model_archive, tmp_path):
             ENDPOINT_NAME,
             "--port",
             "0",
+            "--workers",
+            "1",
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -279,11 +264,24 @@ def test_cli_serves_until_terminated(fixture_model_archive, tmp_path):
             EndpointName=ENDPOINT_NAME, Body=image_bytes(), ContentType="image/jpeg"
         )
         assert response["InvokedProductionVariant"] == "AllTraffic"
+        stack_processes = descendants(process.pid)
+        assert len(stack_processes) >= 4  # unshare, the toolkit, java, a worker
     finally:
         process.terminate()
-        out, _ = process.communicate(timeout=15)
+        out, _ = process.communicate(timeout=60)
     assert process.returncode == 0
     assert "endpoint stopped" in out
+    assert not [pid for pid in stack_processes if Path(f"/proc/{pid}").exists()]
+
+
+def descendants(pid: int) -> list[int]:
+    found, pending = [], [pid]
+    while pending:
+        for task in Path(f"/proc/{pending.pop()}/task").glob("*"):
+            children = [int(c) for c in (task / "children").read_text().split()] if task.exists() else []
+            found += children
+            pending += children
+    return found
 
 
 def test_cli_reports_a_missing_archive_in_one_line(tmp_path):
@@ -305,47 +303,19 @@ def test_cli_reports_a_missing_archive_in_one_line(tmp_path):
     assert result.stderr.startswith("error: cannot serve") and "Traceback" not in result.stderr
 
 
-def test_a_model_that_fails_to_load_leaves_nothing_behind(tmp_path, monkeypatch):
+def test_a_model_that_fails_to_load_fails_the_start_at_once_and_leaves_nothing(tmp_path):
     code = tmp_path / "src" / "code"
     code.mkdir(parents=True)
     (code / "inference.py").write_text("def model_fn(model_dir):\n    raise RuntimeError('no weights')\n")
     archive = pack_model(tmp_path / "src", tmp_path / "model.tar.gz")
-    made, mkdtemp = [], tempfile.mkdtemp
-    monkeypatch.setattr(
-        tempfile, "mkdtemp", lambda **kw: made.append(mkdtemp(dir=tmp_path, **kw)) or made[-1]
-    )
-    with pytest.raises(RuntimeError, match="no weights"):
-        LocalEndpoint(archive, endpoint_name=ENDPOINT_NAME).start()
-    assert len(made) == 1 and not Path(made[0]).exists()
-
-
-def test_transform_fn_replaces_the_three_hooks_as_in_the_toolkit(tmp_path):
-    code = tmp_path / "src" / "code"
-    code.mkdir(parents=True)
-    (code / "inference.py").write_text(
-        "def model_fn(model_dir):\n    return 'm'\n"
-        "def transform_fn(model, data, content_type, accept):\n"
-        "    return f'{model}:{content_type}:{accept}:{len(data)}', 'text/plain'\n"
-    )
-    archive = pack_model(tmp_path / "src", tmp_path / "model.tar.gz")
-    with LocalEndpoint(archive, endpoint_name=ENDPOINT_NAME) as endpoint:
-        status, headers, body = raw_request(
-            endpoint, "POST", "/invocations", b"abc", {"Content-Type": "image/png"}
-        )
-    assert (status, headers["Content-Type"], body) == (200, "text/plain", b"m:image/png:application/json:3")
-
-
-def test_transform_fn_with_input_fn_is_refused_like_the_toolkit_does(tmp_path):
-    code = tmp_path / "src" / "code"
-    code.mkdir(parents=True)
-    (code / "inference.py").write_text(
-        "def model_fn(model_dir):\n    return 'm'\n"
-        "def input_fn(data, content_type):\n    return data\n"
-        "def transform_fn(model, data, content_type, accept):\n    return 'x'\n"
-    )
-    archive = pack_model(tmp_path / "src", tmp_path / "model.tar.gz")
-    with pytest.raises(ValueError, match="Cannot use transform_fn"):
-        LocalEndpoint(archive, endpoint_name=ENDPOINT_NAME).start()
+    stack = ServingStack(archive, startup_timeout_s=120)
+    started = time.monotonic()
+    with pytest.raises(StackError, match="the model failed to load") as caught:
+        stack.start()
+    assert time.monotonic() - started < 60  # TorchServe alone would retry for minutes with /ping 200
+    assert "RuntimeError: no weights" in str(caught.value)
+    assert stack._layout is not None and not stack._layout.root.exists()
+    assert not processes_under(stack._layout.root)
 
 
 def test_the_handler_answers_503_throttled_when_the_endpoint_is_busy(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from dev.image_host import LocalImageHost
@@ -41,7 +43,7 @@ def test_url_request_is_served_end_to_end(url_handler, image_host, lambda_contex
     response = url_handler.handler(function_url_event(json_body({"url": url, "top_k": 2})), lambda_context)
     assert response["statusCode"] == 200
     body = decode(response)
-    assert body["endpoint"] == ENDPOINT_NAME
+    assert set(body) == {"predictions"}
     assert len(body["predictions"]) == 2
     assert {p["label"] for p in body["predictions"]} <= set(FIXTURE_CLASSES)
 
@@ -90,6 +92,26 @@ def test_slow_download_hits_the_time_limit(load_handler, image_host, lambda_cont
     response = handler.handler({"url": url}, lambda_context)  # 20 KiB at 0.1 s/KiB: 2 s, 4 x the deadline
     assert status_and_code(response) == (400, "UrlFetchFailed")
     assert decode(response)["error"]["message"] == "The image URL took too long to download."
+
+
+def test_one_deadline_bounds_the_whole_fetch_when_the_headers_trickle(
+    load_handler, image_host, lambda_context
+):
+    """The headers arrive a byte every 0.05 s (about 7 s for all of them): every single read is quick, so
+    only a deadline over the whole fetch stops it, not a socket timeout (before: 14 s of headers passed)."""
+    handler = load_handler(
+        ENDPOINT_NAME=ENDPOINT_NAME,
+        ALLOWED_URL_HOSTS=image_host.netloc,
+        URL_FETCH_CA_BUNDLE=image_host.ca_bundle,
+        URL_FETCH_DEADLINE_S="1",
+    )
+    url = image_host.add("/trickle.jpg", image_bytes(), header_delay_s=0.05)
+    started = time.monotonic()
+    response = handler.handler({"url": url}, lambda_context)
+    elapsed = time.monotonic() - started
+    assert status_and_code(response) == (400, "UrlFetchFailed")
+    assert decode(response)["error"]["message"] == "The image URL took too long to download."
+    assert 1.0 <= elapsed < 1.8
 
 
 def test_a_host_the_ca_bundle_does_not_vouch_for_is_refused(load_handler, image_host, lambda_context):

@@ -1,141 +1,63 @@
-"""The packed model.tar.gz served through the real SageMaker inference toolkit Transformer.
+"""The packed model.tar.gz served by the real serving stack of the SageMaker PyTorch container (TorchServe +
+the toolkit, network off: dogbreed.local_endpoint.stack), every request of the container tables.
 
-Every request goes through `Transformer.transform`, which maps our errors to their status and anything
-else to 500, in a subprocess whose only import path for `inference`/`dogbreed` is the artifact's code/.
+The serving venv cannot import the project's dogbreed package (scripts/serving_layer.py links only the
+PyTorch stack into it), so every answer comes from the code packed in the artifact's code/.
 """
 
 from __future__ import annotations
 
-import base64
 import importlib.util
 import io
 import json
+import subprocess
 import sys
 import tarfile
-from pathlib import Path
+import time
 
 import pytest
 from PIL import Image
 
+from dogbreed.local_endpoint.instance import serving_python
 from dogbreed.serving import hooks as inference
-from tests.training.helpers import CLASSES, quiet_env, run_in_own_group
+from tests.container_requests import BAD_REQUESTS, CLASSES, GOOD_REQUESTS, SLOW_TO_BUILD
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # a hung process group must not hang CI
-SERVER = Path(__file__).with_name("serve_requests.py")
-
-
-def picture(mode: str = "RGB", size: tuple[int, int] = (90, 60)) -> Image.Image:
-    gradient = Image.linear_gradient("L").resize(size)
-    image = Image.merge("RGB", (gradient, gradient.rotate(90), Image.new("L", size, 128)))
-    return image.convert(mode) if mode != "P" else image.quantize(16)
-
-
-def encode(image: Image.Image, file_format: str, **options) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, file_format, **options)
-    return buffer.getvalue()
-
-
-def exif_rotated_jpeg() -> bytes:
-    """Pixels stored rotated, EXIF orientation 6 says how to turn them upright."""
-    exif = Image.Exif()
-    exif[0x0112] = 6
-    return encode(picture().transpose(Image.Transpose.ROTATE_90), "JPEG", exif=exif.tobytes())
-
-
-def json_body(image: bytes, **fields) -> bytes:
-    return json.dumps({"image": base64.b64encode(image).decode(), **fields}).encode()
-
-
-JPEG = encode(picture(), "JPEG")
-PNG = encode(picture(), "PNG")
-
-GOOD_REQUESTS = {
-    "jpeg": (JPEG, "image/jpeg", None, 3),
-    "png": (PNG, "image/png", None, 3),
-    "x-image": (JPEG, "application/x-image", None, 3),
-    "grayscale jpeg": (encode(picture("L"), "JPEG"), "image/jpeg", None, 3),
-    "rgba png": (encode(picture("RGBA"), "PNG"), "image/png", None, 3),
-    "cmyk jpeg": (encode(picture("CMYK"), "JPEG"), "image/jpeg", None, 3),
-    "palette png": (encode(picture("P"), "PNG"), "image/png", None, 3),
-    "exif-rotated jpeg": (exif_rotated_jpeg(), "image/jpeg", None, 3),
-    "json top_k 2": (json_body(PNG, top_k=2), "application/json", None, 2),
-    "json top_k capped": (json_body(JPEG, top_k=1000), "application/json", None, CLASSES),
-    "json default top_k": (json_body(JPEG), "application/json", None, CLASSES),
-    "content-type with parameter": (JPEG, "image/jpeg; charset=binary", None, 3),
-    "accept list": (JPEG, "image/jpeg", "text/html, application/json;q=0.9", 3),
-    "accept any": (JPEG, "image/jpeg", "*/*", 3),
-}
-
-BAD_REQUESTS = {  # name: (body, content type, accept, documented status)
-    "empty body": (b"", "image/jpeg", None, 400),
-    "not an image": (b"definitely not a picture", "image/png", None, 400),
-    "gif is not accepted": (encode(picture("P"), "GIF"), "image/jpeg", None, 400),
-    "truncated jpeg": (JPEG[: len(JPEG) // 2], "image/jpeg", None, 400),
-    "truncated png": (PNG[: len(PNG) // 2], "image/png", None, 400),
-    "decompression bomb": (encode(Image.new("1", (8000, 8000)), "PNG"), "image/png", None, 413),
-    "body too large": (b"\xff\xd8" + bytes(17 * 1024 * 1024), "image/jpeg", None, 413),
-    "unsupported content type": (JPEG, "text/plain", None, 415),
-    "missing content type": (JPEG, None, None, 415),
-    "unsupported accept": (JPEG, "image/jpeg", "text/csv", 406),
-    "malformed json": (b'{"image": ', "application/json", None, 400),
-    "json not an object": (b"[1, 2]", "application/json", None, 400),
-    "json without image": (b'{"top_k": 2}', "application/json", None, 400),
-    "malformed base64": (b'{"image": "not*base64!"}', "application/json", None, 400),
-    "base64 of a non-image": (json_body(b"plain text"), "application/json", None, 400),
-    "unknown json key": (json_body(JPEG, topk=2), "application/json", None, 400),
-    "top_k zero": (json_body(JPEG, top_k=0), "application/json", None, 400),
-    "top_k negative": (json_body(JPEG, top_k=-3), "application/json", None, 400),
-    "top_k string": (json_body(JPEG, top_k="3"), "application/json", None, 400),
-    "top_k float": (json_body(JPEG, top_k=2.5), "application/json", None, 400),
-    "top_k boolean": (json_body(JPEG, top_k=True), "application/json", None, 400),
-}
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 @pytest.fixture(scope="module")
-def served(single_run, tmp_path_factory) -> dict:
-    """Extract the trained model.tar.gz and send every request of both tables through the toolkit."""
-    model_dir = tmp_path_factory.mktemp("model")
-    with tarfile.open(single_run.model_dir / "model.tar.gz") as archive:
-        archive.extractall(model_dir, filter="data")
+def stack(serve_in_real_stack, single_run):
+    return serve_in_real_stack(single_run.model_dir / "model.tar.gz")
+
+
+@pytest.fixture(scope="module")
+def served(stack) -> dict:
+    """Every request of both tables, sent once through the stack's /invocations."""
     table = {**GOOD_REQUESTS, **BAD_REQUESTS}
-    requests = [
-        {"body_b64": base64.b64encode(body).decode(), "content_type": content_type, "accept": accept}
-        for body, content_type, accept, _ in table.values()
-    ]
-    requests_file = model_dir.parent / f"{model_dir.name}_requests.json"
-    requests_file.write_text(json.dumps(requests))
-    env = quiet_env(PYTHONPATH=str(model_dir / "code"), TORCH_HOME=str(model_dir.parent / "empty_torch_home"))
-    result = run_in_own_group(
-        [sys.executable, str(SERVER), str(model_dir), str(requests_file)],
-        timeout=180,
-        env=env,
-        cwd=model_dir.parent,
-    )
-    assert result.returncode == 0, result.stderr
-    output = json.loads(result.stdout)
-    meta = json.loads((model_dir / "model_meta.json").read_text())
     return {
-        "model_dir": model_dir,
-        "meta": meta,
-        "module": output["inference_module"],
-        "responses": dict(zip(table, output["responses"], strict=True)),
+        name: stack.invoke(body, content_type, accept)
+        for name, (body, content_type, accept, _) in table.items()
     }
 
 
-def test_serving_uses_the_code_packed_in_the_artifact(served):
-    assert Path(served["module"]).resolve() == (served["model_dir"] / "code" / "inference.py").resolve()
+def test_the_serving_venv_has_no_dogbreed_of_its_own():
+    """So the 200s below prove the artifact's code/ is complete: nothing else could have answered."""
+    probe = subprocess.run(
+        [str(serving_python()), "-I", "-c", "import dogbreed"], capture_output=True, text=True
+    )
+    assert probe.returncode != 0 and "No module named 'dogbreed'" in probe.stderr
 
 
 @pytest.mark.parametrize("name", GOOD_REQUESTS)
-def test_valid_images_get_well_formed_top_k_json(served, name):
+def test_valid_images_get_well_formed_top_k_json(served, single_run, name):
     expected_count = GOOD_REQUESTS[name][3]
-    response = served["responses"][name]
-    assert response["status"] == 200, response["phrase"]
-    assert response["content_type"] == "application/json"
-    predictions = json.loads(response["body"])["predictions"]
+    response = served[name]
+    assert response.status == 200, response.body[:500]
+    assert response.headers["content-type"] == "application/json"
+    predictions = response.json()["predictions"]
     assert len(predictions) == expected_count
-    class_names = served["meta"]["class_names"]
+    with tarfile.open(single_run.model_dir / "model.tar.gz") as archive:
+        class_names = json.load(archive.extractfile("model_meta.json"))["class_names"]
     for prediction in predictions:
         assert set(prediction) == {"label", "index", "probability"}
         assert class_names[prediction["index"]] == prediction["label"]
@@ -149,15 +71,25 @@ def test_valid_images_get_well_formed_top_k_json(served, name):
 
 @pytest.mark.parametrize("name", BAD_REQUESTS)
 def test_bad_requests_get_their_documented_4xx(served, name):
-    response = served["responses"][name]
-    assert response["status"] == BAD_REQUESTS[name][3], response["body"][:500]
-    assert 0 < len(response["phrase"]) < 120 and "Traceback" not in response["phrase"]
+    response = served[name]
+    assert response.status == BAD_REQUESTS[name][3], response.body[:500]
+    assert 0 < len(response.reason) < 160 and "Traceback" not in response.reason
+
+
+def test_an_image_too_costly_to_decode_is_refused_from_its_header(stack):
+    build, content_type, accept, status = SLOW_TO_BUILD["grey+alpha png of 40 MP"]
+    body = build()
+    started = time.perf_counter()
+    response = stack.invoke(body, content_type, accept)
+    assert (response.status, len(body) < 100_000) == (status, True)
+    assert "MiB to decode" in response.reason
+    assert time.perf_counter() - started < 1.0  # decoding it would take seconds and ~800 MB
 
 
 def test_exif_rotated_image_predicts_like_its_upright_original(served):
     """Same picture, once stored upright and once stored rotated with an EXIF orientation."""
-    upright = json.loads(served["responses"]["jpeg"]["body"])["predictions"]
-    rotated = json.loads(served["responses"]["exif-rotated jpeg"]["body"])["predictions"]
+    upright = served["jpeg"].json()["predictions"]
+    rotated = served["exif-rotated jpeg"].json()["predictions"]
     assert [p["index"] for p in rotated] == [p["index"] for p in upright]
     for left, right in zip(upright, rotated, strict=True):
         assert left["probability"] == pytest.approx(right["probability"], abs=0.02)
@@ -167,9 +99,7 @@ def test_inference_module_imports_without_the_toolkit(monkeypatch):
     """Off the toolkit, errors keep the attributes the toolkit reads (status_code, message, phrase)."""
     for name in [name for name in sys.modules if name.startswith("sagemaker_inference")]:
         monkeypatch.delitem(sys.modules, name)
-    monkeypatch.setitem(
-        sys.modules, "sagemaker_inference", None
-    )  # makes `import sagemaker_inference...` fail
+    monkeypatch.setitem(sys.modules, "sagemaker_inference", None)  # makes `import sagemaker_inference` fail
     spec = importlib.util.spec_from_file_location("inference_without_toolkit", inference.__file__)
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, spec.name, module)
@@ -184,3 +114,21 @@ def test_model_fn_refuses_an_artifact_of_another_format(tmp_path):
     (tmp_path / "model_meta.json").write_text(json.dumps({"format_version": 2, "arch": "resnet18"}))
     with pytest.raises(RuntimeError, match="format_version 2 is not 1; repack"):
         inference.model_fn(str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"image": "\xff"}', b"[" * 100_000 + b"]" * 100_000, b'{"image": "x", "top_k": ' + b"9" * 5000 + b"}"],
+    ids=["not utf-8", "nested 100000 deep", "5000-digit top_k"],
+)
+def test_input_fn_refuses_hostile_json_with_a_400(body):
+    with pytest.raises(inference.BadRequest):
+        inference.input_fn(bytearray(body), "application/json")
+
+
+def test_the_decode_budget_is_checked_before_decoding():
+    image = Image.open(io.BytesIO(SLOW_TO_BUILD["grey+alpha png of 40 MP"][0]()))
+    started = time.perf_counter()
+    with pytest.raises(inference.PayloadTooLarge, match="needs 762 MiB to decode, over the 256 MiB limit"):
+        inference._decode(image, min_side=73)
+    assert time.perf_counter() - started < 0.1  # decoding 40 MP would take seconds

@@ -1,14 +1,12 @@
-"""LocalEndpoint: extract model.tar.gz, load it as the container would, serve it on 127.0.0.1 in a thread."""
+"""LocalEndpoint: the real serving stack for a model.tar.gz, behind the InvokeEndpoint front, on 127.0.0.1."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import threading
 from pathlib import Path
 
-from dogbreed.local_endpoint.container import ModelContainer, extract_model
-from dogbreed.local_endpoint.server import EndpointServer
+from dogbreed.local_endpoint.server import CONTAINER_TIMEOUT_S, EndpointServer
+from dogbreed.local_endpoint.stack import ModelEnvironment, ServingStack
 
 DEFAULT_ACCOUNT_ID = "123456789012"
 
@@ -16,8 +14,11 @@ DEFAULT_ACCOUNT_ID = "123456789012"
 class LocalEndpoint:
     """One SageMaker endpoint with one production variant, served locally.
 
-    Use as a context manager, or ``start()`` / ``stop()``. ``url`` is what
-    ``AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME`` should point at.
+    ``LocalEndpoint(archive, endpoint_name=...)`` starts (and stops) its own :class:`ServingStack`, network
+    isolated; ``LocalEndpoint(stack=running_stack, ...)`` puts a front over a stack someone else owns (a test
+    session's, so each test gets its own front settings without a new stack). Use as a context manager, or
+    ``start()`` / ``stop()``. ``url`` is what ``AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME`` should point at;
+    ``stack.url`` is the container's port 8080 (``/ping``, ``/invocations``).
     """
 
     def __init__(
@@ -25,22 +26,27 @@ class LocalEndpoint:
         model_archive: str | Path | None = None,
         *,
         endpoint_name: str,
-        model_dir: str | Path | None = None,
+        stack: ServingStack | None = None,
+        environment: ModelEnvironment | None = None,
+        isolate_network: bool = True,
+        serving_python: str | Path | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         max_concurrency: int = 8,
         variant_name: str = "AllTraffic",
         region: str = "us-east-1",
         account_id: str = DEFAULT_ACCOUNT_ID,
+        container_timeout_s: float = CONTAINER_TIMEOUT_S,
         verbose: bool = False,
     ):
-        if model_archive is None and model_dir is None:
-            raise ValueError("give model_archive (model.tar.gz) or an extracted model_dir")
+        if (model_archive is None) == (stack is None):
+            raise ValueError("give exactly one of model_archive (model.tar.gz) or a running stack")
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be >= 1")
-        self._archive = model_archive
-        self._model_dir = Path(model_dir) if model_dir else None
-        self._owns_model_dir = False
+        self._owns_stack = stack is None
+        self.stack = stack or ServingStack(
+            model_archive, python=serving_python, environment=environment, isolate_network=isolate_network
+        )
         self._address = (host, port)
         self._settings = {
             "endpoint_name": endpoint_name,
@@ -48,6 +54,7 @@ class LocalEndpoint:
             "variant_name": variant_name,
             "region": region,
             "account_id": account_id,
+            "container_timeout_s": container_timeout_s,
             "verbose": verbose,
         }
         self._server: EndpointServer | None = None
@@ -70,18 +77,13 @@ class LocalEndpoint:
         return self._server.in_flight if self._server else 0
 
     def start(self) -> LocalEndpoint:
-        """Extracts (into a temporary model dir unless one was given), runs model_fn, then starts serving."""
-        if self._model_dir is None:
-            self._model_dir = Path(tempfile.mkdtemp(prefix="local-endpoint-model-"))
-            self._owns_model_dir = True
+        """Starts the serving stack (unless given one; ready when every model worker is) and the front."""
         try:
-            if self._archive is not None:
-                extract_model(self._archive, self._model_dir)
-            container = ModelContainer(str(self._model_dir))
-            container.load()
-            self._server = EndpointServer(self._address, container, self._settings)
+            if self._owns_stack:
+                self.stack.start()
+            self._server = EndpointServer(self._address, self.stack.url, self._settings)
         except BaseException:
-            self.stop()  # removes the temporary model dir
+            self.stop()
             raise
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -93,18 +95,15 @@ class LocalEndpoint:
         return self
 
     def stop(self) -> None:
-        """Stops accepting, cuts open connections, waits for the serving thread; idempotent."""
+        """Stops accepting, cuts open connections, stops the stack it owns; idempotent."""
         if self._server is not None:
             self._server.shutdown()
             self._server.close_connections()
             self._server.server_close()
             self._thread.join(timeout=10)
-            self._server.container.unload()
             self._server = None
-        if self._owns_model_dir and self._model_dir is not None:
-            shutil.rmtree(self._model_dir, ignore_errors=True)
-            self._model_dir = None
-            self._owns_model_dir = False
+        if self._owns_stack:
+            self.stack.stop()
 
     def __enter__(self) -> LocalEndpoint:
         return self.start()

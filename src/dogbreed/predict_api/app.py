@@ -94,11 +94,13 @@ def predict(request: PredictRequest, settings: Settings, client, fields: dict) -
     fields["payload_type"] = payload_type
     started = time.perf_counter()
     try:
-        body = invoke_endpoint(client, settings.endpoint_name, payload, payload_type)
+        body = invoke_endpoint(
+            client, settings.endpoint_name, payload, payload_type, settings.client.max_attempts
+        )
     finally:
         fields["endpoint_ms"] = _ms_since(started)
     fields["response_bytes"] = len(body)
-    return {"predictions": parse_predictions(body, request.top_k), "endpoint": settings.endpoint_name}
+    return {"predictions": parse_predictions(body, request.top_k)}
 
 
 def _ms_since(started: float) -> float:

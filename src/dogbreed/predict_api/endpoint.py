@@ -1,11 +1,22 @@
-"""InvokeEndpoint: the sagemaker-runtime client, the request body, every failure mapped to an ApiError, and
-the model's answer validated. The request and answer formats are dogbreed.contract's.
+"""InvokeEndpoint: the sagemaker-runtime client, the request body, every failure mapped to an ApiError, the
+retries that can help, and the model's answer validated. Request and answer formats: dogbreed.contract.
+
+Retries: botocore's own are off (its standard mode also retries read timeouts and closed connections, so a
+slow endpoint would run every inference twice and double its load just when it is overloaded). This module
+retries, up to ENDPOINT_MAX_ATTEMPTS attempts in all, only what never reached the model or was refused
+before it ran: throttling (ThrottlingException, ModelNotReadyException), the service's own transient errors
+(ServiceUnavailable, InternalFailure) and connections that could not be opened (EndpointConnectionError,
+ConnectTimeoutError). It sleeps a random time up to min(2^retry, 20) s before each retry (botocore's
+full-jitter bound, which the Terraform timeout budget already counts). A read timeout, a connection closed
+mid-answer, a ModelError and a ValidationError are answered at once.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import random
+import time
 from typing import Any
 
 import boto3
@@ -26,14 +37,20 @@ from dogbreed.predict_api.observability import tracer
 from dogbreed.predict_api.settings import EndpointClientSettings
 
 RAW_ANSWER_TOP_K = contract.DEFAULT_TOP_K  # how many predictions the model returns for a raw image
+RETRYABLE_CODES = frozenset(
+    {"ThrottlingException", "ModelNotReadyException", "ServiceUnavailable", "InternalFailure"}
+)
+RETRYABLE_EXCEPTIONS = (EndpointConnectionError, ConnectTimeoutError)  # the request was never sent
+MAX_BACKOFF_S = 20
 
 
 def make_runtime_client(settings: EndpointClientSettings):
-    """sagemaker-runtime client; boto3 resolves the endpoint, so AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME works."""
+    """sagemaker-runtime client; boto3 resolves the endpoint, so AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME works.
+    One attempt per call: invoke_endpoint decides what is retried."""
     config = BotocoreConfig(
         connect_timeout=settings.connect_timeout_s,
         read_timeout=settings.read_timeout_s,
-        retries={"mode": "standard", "total_max_attempts": settings.max_attempts},  # attempts incl. the first
+        retries={"mode": "standard", "total_max_attempts": 1},
     )
     return boto3.client("sagemaker-runtime", config=config)
 
@@ -61,25 +78,43 @@ def endpoint_payload(image: bytes, content_type: str, top_k: int) -> tuple[bytes
 
 
 @tracer.capture_method(capture_response=False)
-def invoke_endpoint(client, endpoint_name: str, body: bytes, content_type: str) -> bytes:
-    """Calls InvokeEndpoint; maps every failure to an ApiError."""
-    try:
-        response = client.invoke_endpoint(
-            EndpointName=endpoint_name, Body=body, ContentType=content_type, Accept=contract.JSON_CONTENT_TYPE
-        )
-        return response["Body"].read()
-    except ClientError as error:
-        raise endpoint_error(error) from None
-    except ReadTimeoutError as error:
-        raise ApiError(
-            504, "EndpointTimeout", "The model endpoint did not answer in time.", detail=str(error)
-        ) from None
-    except (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError) as error:
-        raise _unavailable(str(error)) from None
-    except NoCredentialsError as error:
-        raise misconfiguration(str(error)) from None
-    except BotoCoreError as error:
-        raise _unavailable(f"{type(error).__name__}: {error}") from None
+def invoke_endpoint(
+    client, endpoint_name: str, body: bytes, content_type: str, max_attempts: int = 1
+) -> bytes:
+    """Calls InvokeEndpoint, retrying only what a retry can help (see the module doc); maps every failure to
+    an ApiError."""
+    attempt = 1
+    while True:
+        try:
+            response = client.invoke_endpoint(
+                EndpointName=endpoint_name,
+                Body=body,
+                ContentType=content_type,
+                Accept=contract.JSON_CONTENT_TYPE,
+            )
+            return response["Body"].read()
+        except (ClientError, BotoCoreError) as error:
+            failure, retryable = _classify(error)
+        if not retryable or attempt >= max_attempts:
+            raise failure
+        time.sleep(random.uniform(0, min(2**attempt, MAX_BACKOFF_S)))
+        attempt += 1
+
+
+def _classify(error: ClientError | BotoCoreError) -> tuple[ApiError, bool]:
+    """The ApiError for one failed attempt, and whether another attempt could succeed."""
+    if isinstance(error, ClientError):
+        return endpoint_error(error), error.response.get("Error", {}).get("Code") in RETRYABLE_CODES
+    if isinstance(error, ReadTimeoutError):
+        message = "The model endpoint did not answer in time."
+        return ApiError(504, "EndpointTimeout", message, detail=str(error)), False
+    if isinstance(error, RETRYABLE_EXCEPTIONS):
+        return _unavailable(str(error)), True
+    if isinstance(error, ConnectionClosedError):
+        return _unavailable(str(error)), False
+    if isinstance(error, NoCredentialsError):
+        return misconfiguration(str(error)), False
+    return _unavailable(f"{type(error).__name__}: {error}"), False
 
 
 def endpoint_error(error: ClientError) -> ApiError:
@@ -90,6 +125,9 @@ def endpoint_error(error: ClientError) -> ApiError:
         return model_error(error.response.get("OriginalStatusCode"), detail)
     if code in ("ThrottlingException", "ModelNotReadyException"):
         return ApiError(503, "Throttled", "The model endpoint is busy; retry later.", detail=detail)
+    if code == "ValidationError" and "not found" in str(info.get("Message")):
+        # "Endpoint NAME of account ACCOUNT not found.": ENDPOINT_NAME names no endpoint (or a deleted one)
+        return misconfiguration(detail)
     if code in ("ValidationError", "ServiceUnavailable", "InternalFailure", "InternalDependencyException"):
         return _unavailable(detail)
     if code in ("AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException"):
@@ -99,12 +137,12 @@ def endpoint_error(error: ClientError) -> ApiError:
 
 def model_error(original_status: Any, detail: str) -> ApiError:
     """The container refused or failed. Its 400 and 413 are about the image (it passed our magic-byte check
-    but does not decode, or has too many pixels): the caller's to fix. Anything else is the model's fault."""
+    but does not decode, or is too large to decode): the caller's to fix. Anything else is the model's."""
     detail = f"{detail} (original status {original_status})"
     if original_status == 400:
         return ApiError(400, "UndecodableImage", "The image data is corrupt or truncated.", detail=detail)
     if original_status == 413:
-        return ApiError(413, "ImageTooLarge", "The image has too many pixels.", detail=detail)
+        return ApiError(413, "ImageTooLarge", "The image has too many pixels to decode.", detail=detail)
     return ApiError(502, "ModelError", "The model could not process the image.", detail=detail)
 
 

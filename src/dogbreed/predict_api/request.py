@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +28,8 @@ REQUEST_FIELDS = contract.MODEL_REQUEST_FIELDS | {URL_FIELD}
 RAW_BODY_CONTENT_TYPES = contract.RAW_IMAGE_CONTENT_TYPES | {"application/octet-stream"}
 MAX_URL_LENGTH = 2048
 BASE64_SLACK_BYTES = 64 * 1024  # room for the JSON around a base64 image
+# ?top_k=3: ASCII digits only (str.isdigit() also accepts "²", which int() refuses), and few of them
+QUERY_TOP_K = re.compile(r"[0-9]{1,3}")
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ def parse_event(event: Any, settings: Settings) -> PredictRequest:
 
 
 def parse_function_url_event(event: LambdaFunctionUrlEvent, settings: Settings) -> PredictRequest:
+    _check_event_shape(event)
     body = event.body
     if body is None or body == "":
         raise bad_request("EmptyBody", "The request body is empty.")
@@ -115,6 +118,17 @@ def check_size(size: int, settings: Settings) -> None:
         raise image_too_large(settings.max_image_bytes)
 
 
+def _check_event_shape(event: LambdaFunctionUrlEvent) -> None:
+    """Function URL events carry headers as a map of strings and query parameters as a map (format 2.0)."""
+    headers, query = event.get("headers"), event.get("queryStringParameters")
+    if headers is not None and not (
+        isinstance(headers, dict) and all(isinstance(v, str) for v in headers.values())
+    ):
+        raise bad_request("InvalidRequest", "The request headers are malformed.")
+    if query is not None and not isinstance(query, dict):
+        raise bad_request("InvalidRequest", "The query string is malformed.")
+
+
 def _content_type(event: LambdaFunctionUrlEvent) -> str:
     value = event.headers.get("content-type")
     return value.split(";", 1)[0].strip().lower() if isinstance(value, str) else ""
@@ -122,8 +136,8 @@ def _content_type(event: LambdaFunctionUrlEvent) -> str:
 
 def _json_object(payload: bytes) -> dict:
     try:
-        request = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        request = contract.parse_json(payload)
+    except contract.InvalidJson:
         raise bad_request("InvalidJson", "The request body is not valid JSON.") from None
     if not isinstance(request, dict):
         raise bad_request("InvalidRequest", "The request must be a JSON object.")
@@ -131,18 +145,20 @@ def _json_object(payload: bytes) -> dict:
 
 
 def _query_top_k(event: LambdaFunctionUrlEvent, settings: Settings) -> int:
-    """Raw image bodies take top_k from the query string (?top_k=3), where every value is text."""
+    """Raw image bodies take top_k from the query string (?top_k=3), where every value is text (a repeated
+    parameter arrives comma-joined, "1,2"; anything but a short run of ASCII digits is refused)."""
     value = event.query_string_parameters.get(contract.TOP_K_FIELD)
     if value is None:
         return settings.default_top_k
-    return _top_k({contract.TOP_K_FIELD: int(value) if value.isdigit() else value}, settings)
+    number = int(value) if isinstance(value, str) and QUERY_TOP_K.fullmatch(value) else None
+    return _top_k({contract.TOP_K_FIELD: number}, settings)
 
 
 def _top_k(source: Mapping[str, Any], settings: Settings) -> int:
     if contract.TOP_K_FIELD not in source:
         return settings.default_top_k
     value = source[contract.TOP_K_FIELD]
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= contract.MAX_TOP_K:
+    if not contract.is_count(value) or not 1 <= value <= contract.MAX_TOP_K:
         raise bad_request("InvalidTopK", f'"top_k" must be an integer from 1 to {contract.MAX_TOP_K}.')
     return value
 

@@ -2,13 +2,13 @@
 
     ENDPOINT_NAME                 SageMaker endpoint to invoke (required)
     TOP_K                         predictions when a request names none (1..MAX_TOP_K, default DEFAULT_TOP_K)
-    MAX_IMAGE_BYTES               largest accepted image (1..INVOKE_ENDPOINT_MAX_BYTES)
+    MAX_IMAGE_BYTES               largest accepted image (1..MAX_IMAGE_BYTES_CEILING)
     ALLOWED_URL_HOSTS             "host[:port], ..." image URLs may come from; empty turns URL input off
     URL_FETCH_CA_BUNDLE           PEM file trusted for URL downloads (default: the system CAs)
     URL_FETCH_DEADLINE_S          time allowed for one URL download
     ENDPOINT_CONNECT_TIMEOUT_S    InvokeEndpoint connect timeout, per attempt
     ENDPOINT_READ_TIMEOUT_S       InvokeEndpoint read timeout, per attempt
-    ENDPOINT_MAX_ATTEMPTS         InvokeEndpoint attempts including the first (botocore standard retries)
+    ENDPOINT_MAX_ATTEMPTS         InvokeEndpoint attempts including the first (retried only where it helps)
 
 The last four are the terms of Terraform's function timeout (terraform/modules/predict_lambda), so the budget
 it computes is the one this code keeps. A bad value is a 500 Misconfiguration on every request, with the
@@ -25,7 +25,18 @@ from dataclasses import dataclass
 from dogbreed import contract
 from dogbreed.predict_api.errors import ApiError, misconfiguration
 
-DEFAULT_MAX_IMAGE_BYTES = contract.INVOKE_ENDPOINT_MAX_BYTES - 1024
+# The payload ceiling. A synchronous Lambda invocation is limited to 6 MB for the whole event ("The maximum
+# payload size is 6 MB for synchronous invocations", botocore lambda Invoke; 6,291,456 bytes in Lambda's own
+# error texts), and a Function URL hands a binary body over base64-encoded (4 bytes per 3). So an image fits
+# when base64(image) + the event's envelope (headers, requestContext, a SigV4 session token: about 3 KB
+# measured, budgeted at 32 KiB) fit the limit:
+#     MAX_IMAGE_BYTES_CEILING = (6,291,456 - 32,768) // 4 * 3 = 4,694,016 bytes (4.48 MiB)
+# A JSON body ({"image": "<base64>"}) carries the same base64 plus a few bytes of JSON, inside that budget.
+# terraform/modules/predict_lambda validates max_image_bytes against the same number.
+LAMBDA_SYNC_EVENT_MAX_BYTES = 6 * 1024 * 1024
+EVENT_ENVELOPE_BUDGET_BYTES = 32 * 1024
+MAX_IMAGE_BYTES_CEILING = (LAMBDA_SYNC_EVENT_MAX_BYTES - EVENT_ENVELOPE_BUDGET_BYTES) // 4 * 3
+DEFAULT_MAX_IMAGE_BYTES = 4 * 1024 * 1024  # terraform/modules/predict_lambda's default
 # botocore's service model for EndpointName: max 63 characters, this pattern.
 ENDPOINT_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
 
@@ -57,7 +68,7 @@ class Settings:
             endpoint_name=_endpoint_name(env),
             default_top_k=_number(env, "TOP_K", int, contract.DEFAULT_TOP_K, 1, contract.MAX_TOP_K),
             max_image_bytes=_number(
-                env, "MAX_IMAGE_BYTES", int, DEFAULT_MAX_IMAGE_BYTES, 1, contract.INVOKE_ENDPOINT_MAX_BYTES
+                env, "MAX_IMAGE_BYTES", int, DEFAULT_MAX_IMAGE_BYTES, 1, MAX_IMAGE_BYTES_CEILING
             ),
             allowed_url_hosts=allowed_url_hosts,
             url_ssl_context=_url_ssl_context(env) if allowed_url_hosts else None,

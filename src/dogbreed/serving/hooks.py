@@ -9,11 +9,18 @@ Response (application/json)
 
 Bad requests raise `InferenceError` subclasses; the SageMaker inference toolkit's Transformer turns them into
 their HTTP status with the short message (anything else would become a 500):
-    400 empty body, malformed JSON or base64, unknown JSON keys, top_k not an integer >= 1,
-        not a JPEG/PNG image, truncated or corrupt image data
+    400 empty body, malformed JSON (not UTF-8, nested too deeply, not JSON) or base64, unknown JSON keys,
+        top_k not an integer >= 1 (also a number of thousands of digits), not a JPEG/PNG image, truncated or
+        corrupt image data
     406 an Accept header that does not allow application/json
-    413 a body over MAX_BODY_BYTES, an image over MAX_IMAGE_PIXELS (decompression bomb)
-    415 a Content-Type other than the four above
+    413 a body over MAX_BODY_BYTES; an image over MAX_IMAGE_PIXELS, or whose decoding would take more than
+        MAX_DECODE_BYTES of pixel memory (read from its header, before decoding: a 77 KB grey+alpha PNG of
+        40 MP needs about 800 MB to become RGB)
+    415 a Content-Type other than the four above (text/csv included, whatever its bytes)
+
+Every body reaches input_fn as bytes: the toolkit would otherwise decode exact `application/json` and
+`text/csv` bodies as UTF-8 itself, before any hook (Transformer.transform), and a body that is not UTF-8
+would be its 500 (see _receive_bodies_as_bytes).
 
 Nothing here touches the network: weights come from model.pt, never from a download.
 
@@ -39,12 +46,14 @@ from PIL import Image
 
 from dogbreed import contract
 from dogbreed.model import build_model
-from dogbreed.preprocessing import Preprocessing, to_upright_rgb
+from dogbreed.preprocessing import Preprocessing, decode_bytes, to_upright_rgb
 from dogbreed.utils.cpus import usable_cpus
 
 try:
+    from sagemaker_inference import content_types as _toolkit_content_types
     from sagemaker_inference.errors import GenericInferenceToolkitError as _ToolkitError
 except ImportError:  # serving without the toolkit (e.g. unit use): same attributes, same meaning
+    _toolkit_content_types = None
 
     class _ToolkitError(Exception):
         def __init__(self, status_code: int, message: str | None = None, phrase: str | None = None):
@@ -56,6 +65,23 @@ except ImportError:  # serving without the toolkit (e.g. unit use): same attribu
 
 log = logging.getLogger(__name__)
 
+
+def _receive_bodies_as_bytes() -> None:
+    """Makes the toolkit hand every body to input_fn undecoded.
+
+    sagemaker_inference's Transformer.transform decodes bodies whose Content-Type is exactly one of
+    content_types.UTF8_TYPES (application/json, text/csv) with `.decode("utf-8")` before calling any hook,
+    outside the error handling that maps our InferenceErrors: a non-UTF-8 body was a 500 with a traceback. It
+    reads the list at call time, so emptying it in this worker process (the container hosts this one model)
+    leaves the decoding to input_fn, which answers 400 or 415. Verified in the real serving stack
+    (tests/predict/test_real_stack.py).
+    """
+    if _toolkit_content_types is not None:
+        _toolkit_content_types.UTF8_TYPES.clear()
+
+
+_receive_bodies_as_bytes()
+
 JSON = contract.JSON_CONTENT_TYPE
 RAW_IMAGE_TYPES = contract.RAW_IMAGE_CONTENT_TYPES
 SUPPORTED_CONTENT_TYPES = RAW_IMAGE_TYPES | {JSON}
@@ -66,6 +92,9 @@ DEFAULT_TOP_K = contract.DEFAULT_TOP_K
 SUPPORTED_META_VERSION = 1  # packing.artifact.META_FORMAT_VERSION (not imported: packing is not shipped)
 MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # 40 MP: above any phone photo, far below what would exhaust the container
+# Pixel memory one request may take to become RGB (preprocessing.decode_bytes): a 12 MP RGBA PNG needs 240 MB,
+# a JPEG of any allowed size a few MB (decoded at a reduced DCT scale); two workers stay within 1 GB.
+MAX_DECODE_BYTES = 256 * 1024 * 1024
 THREADS_ENV = "INFERENCE_THREADS"
 WORKERS_ENV = "SAGEMAKER_MODEL_SERVER_WORKERS"
 
@@ -167,7 +196,8 @@ def _positive_int(name: str, value: str) -> int:
 def input_fn(request_body: bytes | str, content_type: str | None) -> ImageRequest:
     """Validate the request and open (not yet decode) its image.
 
-    The toolkit hands JSON bodies over as `str`, image bodies as `bytes`.
+    The toolkit hands bodies over as `bytearray` (TorchServe's) once _receive_bodies_as_bytes ran; `str` is
+    accepted too.
     """
     media_type = _media_type(content_type)
     if media_type not in SUPPORTED_CONTENT_TYPES:
@@ -214,8 +244,8 @@ def _as_bytes(body: bytes | str) -> bytes:
 
 def _parse_json_request(body: bytes | str) -> tuple[bytes, int]:
     try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        document = contract.parse_json(body)
+    except contract.InvalidJson as error:
         raise BadRequest("malformed JSON body") from error
     if not isinstance(document, dict) or not isinstance(document.get("image"), str):
         raise BadRequest('JSON body must be an object with a base64 string "image"')
@@ -223,7 +253,7 @@ def _parse_json_request(body: bytes | str) -> tuple[bytes, int]:
     if unknown:
         raise BadRequest(f"unknown JSON key(s) {', '.join(unknown)}; allowed: image, top_k")
     top_k = document.get("top_k", DEFAULT_TOP_K)
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1:
+    if not contract.is_count(top_k) or top_k < 1:
         raise BadRequest("top_k must be an integer >= 1")
     try:
         return base64.b64decode(document["image"], validate=True), top_k
@@ -251,6 +281,13 @@ def _open_image(data: bytes) -> Image.Image:
 
 
 def _decode(image: Image.Image, min_side: int) -> Image.Image:
+    """The upright RGB image, unless decoding it would take more than MAX_DECODE_BYTES."""
+    needed = decode_bytes(image, min_side=min_side)
+    if needed > MAX_DECODE_BYTES:
+        raise PayloadTooLarge(
+            f"a {image.mode} image of {image.size[0]}x{image.size[1]} pixels needs {needed // 2**20} MiB to "
+            f"decode, over the {MAX_DECODE_BYTES // 2**20} MiB limit"
+        )
     try:
         return to_upright_rgb(image, min_side=min_side)
     except (

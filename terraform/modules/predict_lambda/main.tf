@@ -112,6 +112,9 @@ resource "aws_lambda_function_url" "live" {
   authorization_type = var.function_url_auth_type
 }
 
+# Since October 2025 a caller of a new AWS_IAM Function URL needs lambda:InvokeFunctionUrl AND lambda:InvokeFunction
+# (docs.aws.amazon.com/lambda/latest/dg/urls-auth.html). Another account's caller needs both here, in the function's
+# resource policy, besides its own identity policy (docs/prediction_api.md has that policy).
 resource "aws_lambda_permission" "function_url" {
   for_each = toset(var.function_url_invoker_arns)
 
@@ -121,4 +124,20 @@ resource "aws_lambda_permission" "function_url" {
   qualifier              = aws_lambda_alias.live.name
   principal              = each.value
   function_url_auth_type = var.function_url_auth_type
+}
+
+# The narrowest InvokeFunction grant provider 5.100 can express: this principal, the live alias only (not $LATEST,
+# not other versions). AWS's own narrower form, the condition lambda:InvokedViaFunctionUrl = true, needs the
+# permission's invoked_via_function_url argument, which arrived in a later major version of the provider
+# (hashicorp/terraform-provider-aws#44858); AWS rejects function_url_auth_type on an InvokeFunction statement. So
+# this statement also lets the principal invoke the live alias directly (aws lambda invoke), with the same
+# request validation and the same reserved concurrency as the URL.
+resource "aws_lambda_permission" "function_url_invoke" {
+  for_each = toset(var.function_url_invoker_arns)
+
+  statement_id  = "InvokeViaUrl${substr(sha256(each.value), 0, 16)}"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.this.function_name
+  qualifier     = aws_lambda_alias.live.name
+  principal     = each.value
 }

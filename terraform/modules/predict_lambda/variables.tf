@@ -162,13 +162,13 @@ variable "top_k" {
 }
 
 variable "max_image_bytes" {
-  description = "Largest accepted image (MAX_IMAGE_BYTES); base64 in a 6 MB synchronous payload leaves ~4.5 MB."
+  description = "Largest accepted image (MAX_IMAGE_BYTES). A synchronous invocation carries at most 6 MB (6,291,456 bytes) of event, and a Function URL delivers images base64-encoded (4 bytes per 3) inside it: with 32 KiB budgeted for the event's envelope (headers, requestContext, SigV4 session token), the ceiling is (6,291,456 - 32,768) / 4 * 3 = 4,694,016 bytes (dogbreed.predict_api.settings.MAX_IMAGE_BYTES_CEILING)."
   type        = number
   default     = 4194304
 
   validation {
-    condition     = var.max_image_bytes >= 1024 && var.max_image_bytes <= 4718592
-    error_message = "max_image_bytes must be between 1 KiB and 4.5 MiB."
+    condition     = var.max_image_bytes >= 1024 && var.max_image_bytes <= 4694016
+    error_message = "max_image_bytes must be between 1,024 and 4,694,016 bytes: base64 of a larger image plus the event envelope does not fit Lambda's 6 MB synchronous payload."
   }
 }
 
@@ -195,7 +195,7 @@ variable "function_url_auth_type" {
 }
 
 variable "function_url_invoker_arns" {
-  description = "IAM principals (account or role ARNs) granted lambda:InvokeFunctionUrl on the live alias."
+  description = "IAM principals (account or role ARNs) granted lambda:InvokeFunctionUrl (with the URL's auth type) and lambda:InvokeFunction on the live alias: a caller of an AWS_IAM Function URL needs both."
   type        = list(string)
   default     = []
 }

@@ -1,7 +1,9 @@
 """A tiny stand-in model for protocol tests: deterministic scores, no torch, and a record of the hooks it ran.
 
 The local endpoint must host any model.tar.gz; this one makes the container protocol observable. The response
-carries a "trace" of the hooks in the order the toolkit called them and what they were given.
+carries a "trace" of the hooks in the order the toolkit called them and what they were given, and what
+`offline_wheel` (installed by the toolkit from code/requirements.txt, --no-index from a wheel that
+tests/predict/conftest.py packs into code/wheels/) says.
 """
 
 import json
@@ -15,9 +17,11 @@ SUPPORTED_CONTENT_TYPES = ("image/jpeg", "image/png", "application/json")
 
 def model_fn(model_dir):
     """Loads the class names; counts loads so a test can see model_fn ran once."""
+    import offline_wheel  # only there if code/requirements.txt was installed at start
+
     with open(os.path.join(model_dir, "model_meta.json")) as f:
         meta = json.load(f)
-    return {"classes": meta["class_names"], "loads": 1}
+    return {"classes": meta["class_names"], "loads": 1, "wheel": offline_wheel.VALUE}
 
 
 def input_fn(request_body, content_type):
@@ -53,5 +57,6 @@ def output_fn(prediction, accept):
         "predictions": [{"label": classes[i], "index": i, "probability": p} for i, p in ranked],
         "trace": prediction["trace"] + [f"output_fn:{accept}"],
         "model_loads": prediction["model"]["loads"],
+        "wheel": prediction["model"]["wheel"],
     }
     return json.dumps(body), accept
