@@ -185,16 +185,22 @@ def plan_json(stack: Path, var_file: Path, env: dict[str, str] | None = None) ->
 
 
 def plan_configuration_json(
-    stack: Path, configuration: str, variables: dict, env: dict[str, str] | None = None
+    stack: Path,
+    configuration: str,
+    variables: dict,
+    env: dict[str, str] | None = None,
+    seed_name: str | None = None,
 ) -> dict:
     """Plan another configuration of the staged stack (terraform/bootstrap, an example) against moto.
 
-    Nothing is seeded: these configurations build their policies from names, so the policies are known anyway.
+    Most build their policies from names, so the policies are known without seeding. SEED_NAME seeds the key
+    and network as for the root stack (plan_json), for a configuration with the same module addresses whose
+    policies name subnets and security groups (examples/notebook_training: the notebook's job conditions).
     """
     root = stack / configuration
     var_file = root / "gate.tfvars.json"
     var_file.write_text(json.dumps(variables))
-    return _plan(root, var_file, env or terraform_env(cli_config(stack)), seed_name=None)
+    return _plan(root, var_file, env or terraform_env(cli_config(stack)), seed_name=seed_name)
 
 
 def _plan(root: Path, var_file: Path, env: dict[str, str], seed_name: str | None) -> dict:

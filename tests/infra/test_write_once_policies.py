@@ -84,7 +84,7 @@ def training_role() -> dict:
 @pytest.fixture(scope="module")
 def notebook_role() -> dict:
     text = (POLICIES / "notebook.json").read_text()
-    # Placeholders that are whole JSON values (`..._json`, lists of subnets, groups, instance types) take a list.
+    # Whole-JSON-value placeholders (`..._json`: subnets, groups, instance types) take a list.
     names = set(re.findall(r"\$\{([^}]+)\}", text))
     values = {name: json.dumps([f"X{name}"]) if name.endswith("_json") else f"X{name}" for name in names}
     values = values | common()
