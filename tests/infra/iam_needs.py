@@ -65,6 +65,17 @@ SUPPLIED = {
 }
 
 
+# What a provisioner's command asks of AWS with the applier's credentials, by resource name and step: the
+# endpoint module's post-deploy check (terraform/modules/endpoint/checks.tf) runs dogbreed-check-endpoint
+# (src/dogbreed/endpoint_check/checks.py): DescribeEndpoint, HeadObject with ChecksumMode (s3:GetObject, per
+# the S3 page "Required permissions for Amazon S3 API operations") and one InvokeEndpoint smoke request.
+LOCAL_EXEC = {
+    "post_deploy_check": {
+        "create": ["sagemaker:DescribeEndpoint", "s3:GetObject", "sagemaker:InvokeEndpoint"],
+    },
+}
+
+
 @dataclass(frozen=True)
 class Need:
     address: str
@@ -176,12 +187,19 @@ def needs(plan: Plan, steps: tuple[str, ...] = STEPS, principal: str = "") -> li
     for resource in [*plan.resources, *plan.data]:
         entry = table()[resource["type"]]
         for step in steps:
-            for action in entry.get(step, []):
+            for action in [*entry.get(step, []), *_local_exec(resource, step)]:
                 if action in NO_PERMISSION:
                     continue
                 for request in requests(plan, resource, step, action, principal):
                     found.append(Need(resource["address"], resource["type"], step, action, request))
     return found
+
+
+def _local_exec(resource: dict, step: str) -> list[str]:
+    if resource["type"] != "terraform_data":
+        return []
+    name = resource["address"].rsplit(".", 1)[-1].split("[")[0]
+    return LOCAL_EXEC.get(name, {}).get(step, [])
 
 
 def requests(plan: Plan, resource: dict, step: str, action: str, principal: str = "") -> list[Request]:

@@ -21,6 +21,7 @@ OWN = {  # Terraform type => (service, SAR resource type) of the resource itself
     "aws_vpc_security_group_egress_rule": ("ec2", "security-group-rule"),
     "aws_vpc_security_group_ingress_rule": ("ec2", "security-group-rule"),
     "aws_instance": ("ec2", "instance"),
+    "aws_launch_template": ("ec2", "launch-template"),
     "aws_iam_role": ("iam", "role"),
     "aws_iam_instance_profile": ("iam", "instance-profile"),
     "aws_iam_openid_connect_provider": ("iam", "oidc-provider"),
@@ -52,6 +53,7 @@ CREATOR = {  # the action that creates the resource: there its own resource is n
     "aws_vpc_security_group_egress_rule": "ec2:AuthorizeSecurityGroupEgress",
     "aws_vpc_security_group_ingress_rule": "ec2:AuthorizeSecurityGroupIngress",
     "aws_instance": "ec2:RunInstances",
+    "aws_launch_template": "ec2:CreateLaunchTemplate",
     "aws_iam_role": "iam:CreateRole",
     "aws_iam_instance_profile": "iam:CreateInstanceProfile",
     "aws_iam_openid_connect_provider": "iam:CreateOpenIDConnectProvider",
@@ -94,6 +96,7 @@ _PLACEHOLDER = {
     "vpc-flow-log": "fl-planned",
     "security-group-rule": "sgr-planned",
     "instance": "i-planned",
+    "launch-template": "lt-planned",
     "network-interface": "eni-planned",
     "volume": "vol-planned",
     "spot-instances-request": "sir-planned",
@@ -380,9 +383,21 @@ def _target_tracking_alarm(plan, resource, step, action):
 
 
 def _sagemaker_endpoint(plan, resource, step, action):
+    if resource["type"] == "terraform_data":  # the post-deploy check calls the module's endpoint
+        endpoint = plan.one("aws_sagemaker_endpoint", resource["module"])
+        return [(plan.arn("sagemaker", f"endpoint/{endpoint['name'].lower()}"), {})]
     if not resource["type"].startswith("aws_appautoscaling_"):
         return []
     return [(plan.arn("sagemaker", f"endpoint/{_endpoint_name(resource).lower()}"), {})]
+
+
+def _artifact(plan, resource, step, action):
+    """The published model.tar.gz the post-deploy check reads (HeadObject: s3:GetObject)."""
+    if resource["type"] != "terraform_data":
+        return []
+    model = plan.one("aws_sagemaker_model", resource["module"])
+    url = model["primary_container"][0]["model_data_url"]
+    return [(f"arn:{plan.partition}:s3:::{url.removeprefix('s3://')}", {})]
 
 
 def _sagemaker_config(plan, resource, step, action):
@@ -444,6 +459,7 @@ CROSS = {
     ("sagemaker", "endpoint"): _sagemaker_endpoint,
     ("sagemaker", "endpoint-config"): _sagemaker_config,
     ("s3", "bucket"): _bucket,
+    ("s3", "object"): _artifact,
     ("route53", "hostedzone"): _hosted_zone,
     ("ssm", "parameter"): _parameter,
 }

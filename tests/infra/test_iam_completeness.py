@@ -1,6 +1,7 @@
 """Permissions completeness: the rendered apply and plan policies allow every request the stacks make.
 
-For every resource of the full offline plan (root stack: endpoint, Lambda, notebook, EC2 trainer) and every
+For every resource of the full offline plan (root stack: endpoint and its post-deploy check, Lambda, notebook,
+the EC2 trainer's launch template) and every
 step, the actions of security/iam_actions/actions.json become requests with the ARNs the plan will create
 (tests/infra/iam_needs.py), evaluated with security/iam_eval.py against the policies the bootstrap plan
 renders for the deploy roles. moto does not enforce IAM: without this, a missing permission shows only on a
@@ -10,9 +11,12 @@ real apply.
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
+from dev.offline_terraform import REPO_ROOT
+from security.gates import stacks_of
 from security.iam_eval import Request, evaluate
 from tests.infra.iam_needs import ASSUMPTIONS, STEPS, Need, Plan, needs, table
 
@@ -25,6 +29,9 @@ STATE_BUCKET = f"arn:aws:s3:::dogbreed-tfstate-{ACCOUNT}-{REGION}"
 STATE_KEY = f"{STATE_BUCKET}/dogbreed/terraform.tfstate"
 STATE_KEY_TAGS = {"aws:ResourceTag/Project": "dogbreed-tfstate"}
 STATE_KMS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/planned-state-key"
+PUBLISHED_MODEL = json.loads((REPO_ROOT / "security" / "fixtures" / "plan.tfvars.json").read_text())[
+    "model_data_url"
+]
 
 
 def plan_types(plan: dict) -> set[str]:
@@ -79,7 +86,7 @@ def plan_policies(rendered_role_policies) -> list[dict]:
     return rendered_role_policies["dogbreed-github-plan"]
 
 
-@pytest.mark.parametrize("stack", ["root", "bootstrap", "examples/serving", "examples/notebook_training"])
+@pytest.mark.parametrize("stack", sorted(stacks_of(REPO_ROOT)))
 def test_the_table_names_every_resource_type_of_every_stack(offline_plans, stack):
     assert missing_types(offline_plans[stack], table()) == set()
 
@@ -92,7 +99,8 @@ def test_a_type_missing_from_the_table_is_reported(offline_plans):
 def test_the_plan_covers_the_whole_stack(offline_plans, root_needs):
     types = plan_types(offline_plans["root"])
     for expected in (
-        "aws_instance",
+        "aws_launch_template",
+        "terraform_data",
         "aws_sagemaker_endpoint",
         "aws_lambda_function",
         "aws_appautoscaling_policy",
@@ -115,10 +123,6 @@ def test_the_implicit_needs_are_among_the_requests(root_needs):
     for action, resource in [
         (
             "iam:CreateServiceLinkedRole",
-            f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/spot.amazonaws.com/AWSServiceRoleForEC2Spot",
-        ),
-        (
-            "iam:CreateServiceLinkedRole",
             f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/sagemaker.application-autoscaling.amazonaws.com/"
             "AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint",
         ),
@@ -136,6 +140,10 @@ def test_the_implicit_needs_are_among_the_requests(root_needs):
             "AllTraffic-AlarmHigh-planned",
         ),
         ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/dogbreed-ec2-trainer"),
+        ("ec2:CreateLaunchTemplate", f"arn:aws:ec2:{REGION}:{ACCOUNT}:launch-template/lt-planned"),
+        # the post-deploy check (terraform_data local-exec) with the applier's credentials
+        ("sagemaker:InvokeEndpoint", f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/dogbreed-endpoint"),
+        ("s3:GetObject", f"arn:aws:s3:::{PUBLISHED_MODEL.removeprefix('s3://')}"),
     ]:
         assert (action, resource) in requested, (action, resource)
 
@@ -157,7 +165,10 @@ def test_every_absent_condition_key_is_a_documented_assumption(apply_policies, p
         "cloudwatch:PutMetricAlarm",
         "iam:CreateServiceLinkedRole",
         "sagemaker:StartNotebookInstance",
-        "ec2:RunInstances",
+        "ec2:CreateLaunchTemplate",
+        "ec2:ModifyLaunchTemplate",
+        "sagemaker:InvokeEndpoint",
+        "logs:CreateLogGroup",
         "lambda:GetLayerVersion",
         "iam:PassRole",
     ],

@@ -201,12 +201,22 @@ def test_the_adopted_default_security_group_can_only_be_emptied(apply_role):
     assert apply_role(request("ec2:CreateTags", adopted, **rename)).effect == DENY
 
 
-def test_the_apply_role_launches_only_tagged_instances_into_project_subnets(apply_role):
+def test_the_apply_role_launches_no_instance_and_manages_only_project_launch_templates(apply_role):
+    """Terraform owns the trainer's launch template, never an instance: a run starts only with ec2-run, under
+    the operator's policy (test_iam_operator.py)."""
     new = {"aws:RequestTag/Project": "dogbreed"}
-    assert apply_role(request("ec2:RunInstances", f"{EC2}:instance/i-new", **new)).allowed
-    assert not apply_role(request("ec2:RunInstances", f"{EC2}:instance/i-new")).allowed
-    assert not apply_role(request("ec2:RunInstances", f"{EC2}:subnet/subnet-0abc")).allowed
-    assert apply_role(request("ec2:RunInstances", f"{EC2}:subnet/subnet-0abc", **PROJECT_TAGS)).allowed
+    for resource in ("instance/i-new", "volume/vol-new", "network-interface/eni-new", "subnet/subnet-0abc"):
+        assert not apply_role(request("ec2:RunInstances", f"{EC2}:{resource}", **new, **PROJECT_TAGS)).allowed
+    template = f"{EC2}:launch-template/lt-0abc"
+    assert apply_role(request("ec2:CreateLaunchTemplate", template, **new)).allowed
+    assert not apply_role(request("ec2:CreateLaunchTemplate", template)).allowed
+    assert not apply_role(
+        request("ec2:CreateLaunchTemplate", template, **{"aws:RequestTag/Project": "payments"})
+    ).allowed
+    for action in ("ec2:CreateLaunchTemplateVersion", "ec2:ModifyLaunchTemplate", "ec2:DeleteLaunchTemplate"):
+        assert apply_role(request(action, template, **PROJECT_TAGS)).allowed
+        assert not apply_role(request(action, template, **OTHER_PROJECT)).allowed
+        assert not apply_role(request(action, template)).allowed
 
 
 @pytest.mark.parametrize(

@@ -62,12 +62,22 @@ def _sample(pattern: str) -> str:
 
 
 def _satisfying_context(statement: dict) -> dict:
-    """A context under which the statement's own conditions hold (its first value of each key)."""
+    """A context under which the statement's own conditions hold: the first value of each key (every value for
+    a ForAllValues key), then each Null condition (a key that must be absent is dropped, one that must be
+    present keeps its value)."""
     context = {}
-    for operator, keys in (statement.get("Condition") or {}).items():
+    conditions = statement.get("Condition") or {}
+    for operator, keys in conditions.items():
+        if operator == "Null":
+            continue
         for key, values in keys.items():
-            value = as_list(values)[0]
-            context[key] = _sample(value) if "Like" in operator else value
+            samples = [_sample(v) if "Like" in operator else v for v in as_list(values)]
+            context[key] = samples if operator.startswith("ForAllValues:") else samples[0]
+    for key, must_be_absent in conditions.get("Null", {}).items():
+        if str(must_be_absent).lower() == "true":
+            context.pop(key, None)
+        else:
+            context.setdefault(key, "present")
     return context
 
 
