@@ -1,8 +1,9 @@
 """Every policy document a Terraform plan renders, read from `terraform show -json` output.
 
-Identity (aws_iam_policy, aws_iam_role_policy, the inline_policy blocks of aws_iam_role), resource (bucket and
-key policies, Lambda permissions), trust (assume_role_policy) and VPC endpoint policies, with the rules each
-kind gets (security/checkov_checks/policy_rules.py).
+Identity (aws_iam_policy, aws_iam_role_policy, the inline_policy blocks of aws_iam_role, and `*_policy_json`
+outputs for principals the stack does not create), resource (bucket and key policies, Lambda permissions),
+trust (assume_role_policy) and VPC endpoint policies, with the rules each kind gets
+(security/checkov_checks/policy_rules.py).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from security.checkov_checks.policy_rules import parse_policy, resource_documents
+from security.checkov_checks.policy_rules import IDENTITY, parse_policy, resource_documents
 
+OUTPUT_POLICY_SUFFIX = "_policy_json"
 DEFAULT_ACCOUNT, DEFAULT_PARTITION, DEFAULT_REGION = "123456789012", "aws", "eu-west-1"
 
 
@@ -44,6 +46,15 @@ def rendered_documents(plan: dict) -> Iterator[Document]:
             yield Document(
                 f"{resource['address']}.{attribute}", resource["type"], kind, parse_policy(document)
             )
+    yield from output_documents(plan)
+
+
+def output_documents(plan: dict) -> Iterator[Document]:
+    """Identity policies a stack renders for principals it does not create, as outputs named `*_policy_json`
+    (the root stack's operator_policy_json): someone attaches them, so they get the same rules."""
+    for name, output in sorted((plan.get("planned_values", {}).get("outputs") or {}).items()):
+        if name.endswith(OUTPUT_POLICY_SUFFIX):
+            yield Document(f"output.{name}", "output", IDENTITY, parse_policy(output.get("value")))
 
 
 def data_value(plan: dict, data_type: str, attribute: str) -> Any:

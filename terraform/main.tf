@@ -8,7 +8,7 @@ locals {
   # role may create or change a role only with it (policies/deploy.json).
   permissions_boundary = coalesce(var.permissions_boundary_arn, "${local.iam_prefix}:policy/${var.name}-workload-boundary")
   # code/ is what the EC2 trainer and the notebook's kernel run: the bucket policy lets only these roles write it.
-  code_writer_arns = coalesce(var.code_writer_role_arns, ["${local.iam_prefix}:role/${var.name}-github-apply"])
+  code_writer_arns = distinct(concat(["${local.iam_prefix}:role/${var.name}-github-apply"], var.code_writer_role_arns))
   serve            = var.model_data_url != null
   package_path     = coalesce(var.predict_api.package_path, "${local.repository_root}/build/predict_lambda.zip")
   endpoint_name    = "${var.name}-endpoint"

@@ -150,13 +150,13 @@ variable "permissions_boundary_arn" {
 }
 
 variable "code_writer_role_arns" {
-  description = "The only roles that may write or delete s3://<bucket>/code/ (what the EC2 trainer runs as root); the bucket policy denies everyone else. null: the CI apply role <name>-github-apply. Add your own role to apply the EC2 trainer from a workstation."
+  description = "Roles that may write or delete s3://<bucket>/code/ besides the CI apply role <name>-github-apply, which always may: the operators who upload the notebook's kernel bundle (code/notebook/; their policy is output operator_policy_json) or apply the EC2 trainer from a workstation. code/ is what the trainer and the notebook's kernel run; the bucket policy denies every other principal."
   type        = list(string)
-  default     = null
+  default     = []
 
   validation {
-    condition     = var.code_writer_role_arns == null ? true : length(var.code_writer_role_arns) >= 1 && alltrue([for arn in var.code_writer_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])
-    error_message = "code_writer_role_arns must list at least one IAM role ARN."
+    condition     = alltrue([for arn in var.code_writer_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    error_message = "code_writer_role_arns must list IAM role ARNs."
   }
 }
 

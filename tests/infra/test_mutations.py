@@ -181,20 +181,39 @@ def test_partial_wildcards_on_escalation_actions_fail_lint_checkov_and_the_plan_
 
 @pytest.mark.timeout(600)
 def test_the_bootstrap_apply_policy_reaches_parliament(stack, gate_output):
-    """PassRole on role/<name>-* (what deploy.json allowed before) with RunInstances: parliament's
-    CreateEC2WithExistingIP escalation, no longer closed by exact role names."""
+    """lambda:UpdateFunctionCode on every function (deploy.json allows only <name>-predict): parliament's
+    EditExistingLambdaFunctionWithRole escalation on the policy the bootstrap renders, no longer closed by an
+    exact function name."""
     deploy = stack / "policies" / "deploy.json"
     text = deploy.read_text()
-    broad = text.replace(
-        '"Resource": ${ec2_roles_json}', '"Resource": "arn:${partition}:iam::${account_id}:role/${name}-*"'
-    )
-    assert broad != text
-    deploy.write_text(broad)
+    start = text.index('"Sid": "ManageThePredictFunctionByExactName"')
+    resources = text.index('"Resource": [', start)
+    end = text.index("]", resources) + 1
+    broad = text[:resources] + '"Resource": "arn:${partition}:lambda:${region}:${account_id}:function:*"'
+    deploy.write_text(broad + text[end:])
     output = gate_output(stack, "parliament")
     assert (
         "FAILED bootstrap: module.github_oidc.aws_iam_role_policy.deploy.policy: PRIVILEGE_ESCALATION"
         in output
     )
+    assert "EditExistingLambdaFunctionWithRole" in output
+
+
+@pytest.mark.timeout(600)
+def test_the_operator_policy_output_reaches_parliament(stack, gate_output):
+    """The operators' policy is an output, not a resource, yet the gates read it: PassRole on role/<name>-*
+    next to ec2:RunInstances is parliament's CreateEC2WithExistingIP (the policy passes only the trainer's
+    role, and only to EC2)."""
+    operator = stack / "policies" / "operator.json"
+    text = operator.read_text()
+    broad = text.replace(
+        '"Resource": "${trainer_role_arn}"',
+        '"Resource": "arn:${partition}:iam::${account_id}:role/${name}-*"',
+    )
+    assert broad != text
+    operator.write_text(broad)
+    output = gate_output(stack, "parliament")
+    assert "FAILED root: output.operator_policy_json: PRIVILEGE_ESCALATION" in output
     assert "CreateEC2WithExistingIP" in output
 
 

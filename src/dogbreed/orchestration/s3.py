@@ -2,9 +2,9 @@
 
 The prefixes are the ones the stack's IAM policies allow (policies/*.json): the notebook role writes only
 data/ and staging/, the training role reads data/, staging/, weights/ and checkpoints/ and writes models/ and
-checkpoints/. code/ holds what the EC2 trainer and the notebook's kernel run: only the CI apply role (and the
-roles named in code_writer_role_arns) write there (docs/infra.md), so the launcher stages the jobs' source under
-staging/. weights/ is written once by `dogbreed-stage-weights` (dogbreed.pretrained).
+checkpoints/. code/ holds what the EC2 trainer and the notebook's kernel run: only the CI apply role and the
+operator roles of code_writer_role_arns write there (docs/infra.md), so the launcher stages the jobs' source
+under staging/. weights/ is written once by `dogbreed-stage-weights` (dogbreed.pretrained).
 """
 
 from __future__ import annotations
