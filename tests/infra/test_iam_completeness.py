@@ -15,6 +15,7 @@ import json
 
 import pytest
 
+from dev import offline_terraform as terraform
 from dev.offline_terraform import REPO_ROOT
 from security.gates import stacks_of
 from security.iam_eval import Request, evaluate
@@ -29,9 +30,8 @@ STATE_BUCKET = f"arn:aws:s3:::dogbreed-tfstate-{ACCOUNT}-{REGION}"
 STATE_KEY = f"{STATE_BUCKET}/dogbreed/terraform.tfstate"
 STATE_KEY_TAGS = {"aws:ResourceTag/Project": "dogbreed-tfstate"}
 STATE_KMS_KEY = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/planned-state-key"
-PUBLISHED_MODEL = json.loads((REPO_ROOT / "security" / "fixtures" / "plan.tfvars.json").read_text())[
-    "model_data_url"
-]
+PLAN_VARS = REPO_ROOT / "security" / "fixtures" / "plan.tfvars.json"
+PUBLISHED_MODEL = json.loads(PLAN_VARS.read_text())["model_data_url"]
 
 
 def plan_types(plan: dict) -> set[str]:
@@ -184,6 +184,36 @@ def test_removing_a_required_action_from_the_apply_policy_fails_the_check(apply_
                 statement["Action"] = [a for a in actions if a.lower() != action.lower()] or ["none:None"]
     missing = not_allowed(trimmed, root_needs)
     assert missing and all(f" {action} on " in line for line in missing), missing[:5]
+
+
+@pytest.fixture(scope="module")
+def serverless_plan(tf_env, tmp_path_factory) -> dict:
+    """The root stack with a Serverless Inference endpoint: the model without network isolation, no scalable
+    target, the at-max-concurrency alarm instead of at-max-capacity."""
+    workdir = tmp_path_factory.mktemp("serverless-plan")
+    terraform.stage_stack(REPO_ROOT, workdir)
+    variables = json.loads(PLAN_VARS.read_text()) | {
+        "endpoint": {
+            "serverless": {
+                "memory_size_in_mb": 3072,
+                "max_concurrency": 10,
+                "acknowledge_no_network_isolation": True,
+            },
+            "data_capture_sampling_percentage": 0,
+        }
+    }
+    var_file = workdir / "serverless.tfvars.json"
+    var_file.write_text(json.dumps(variables))
+    return terraform.plan_json(workdir, var_file, tf_env)
+
+
+@pytest.mark.timeout(600)
+def test_the_apply_role_may_make_every_request_of_the_serverless_endpoint(apply_policies, serverless_plan):
+    planned = {r["address"] for r in Plan(serverless_plan).resources}
+    assert "module.endpoint[0].aws_sagemaker_model.serverless[0]" in planned
+    assert "module.endpoint[0].aws_cloudwatch_metric_alarm.at_max_concurrency[0]" in planned
+    assert not any("aws_appautoscaling" in address for address in planned)
+    assert not_allowed(apply_policies, needs(Plan(serverless_plan), STEPS, principal=APPLY_ROLE)) == []
 
 
 def test_the_plan_role_may_make_every_read_a_plan_needs(plan_policies, offline_plans):
