@@ -138,6 +138,28 @@ variable "alarm_actions" {
   default     = []
 }
 
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary of every role the stack creates. null: <name>-workload-boundary of this account, the managed policy terraform/bootstrap creates (the CI apply role may create roles only with it)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/[A-Za-z0-9+=,.@_/-]+$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be an IAM managed policy ARN."
+  }
+}
+
+variable "code_writer_role_arns" {
+  description = "Roles that may write or delete s3://<bucket>/code/ besides the CI apply role <name>-github-apply, which always may: the operators who upload the notebook's kernel bundle (code/notebook/; their policy is output operator_policy_json) or apply the EC2 trainer from a workstation. code/ is what the trainer and the notebook's kernel run; the bucket policy denies every other principal."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.code_writer_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    error_message = "code_writer_role_arns must list IAM role ARNs."
+  }
+}
+
 variable "tags" {
   description = "Tags applied to every resource through the provider's default_tags."
   type        = map(string)

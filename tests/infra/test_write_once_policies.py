@@ -84,10 +84,11 @@ def training_role() -> dict:
 @pytest.fixture(scope="module")
 def notebook_role() -> dict:
     text = (POLICIES / "notebook.json").read_text()
+    # Whole-JSON-value placeholders (`..._json`: subnets, groups, instance types) take a list.
     names = set(re.findall(r"\$\{([^}]+)\}", text))
-    # whole-value placeholders (subnets, security groups, instance types) take JSON lists, the rest strings
     values = {name: json.dumps([f"X{name}"]) if name.endswith("_json") else f"X{name}" for name in names}
-    return render("notebook.json", **(values | common()))
+    values = values | common()
+    return render("notebook.json", **values)
 
 
 def put(resource: str, *, if_none_match: str | None = None, **context) -> Request:
