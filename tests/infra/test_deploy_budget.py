@@ -1,54 +1,48 @@
-"""The apply role may manage the stack's own budget and no other (policies/deploy.json, rendered as the
-github_oidc module renders it, evaluated by security/iam_eval.py).
+"""The deploy roles and the stack's budget, evaluated on the policies the bootstrap plan renders (iam_eval).
 
-AWS Budgets authorizes CreateBudget, UpdateBudget and DeleteBudget (and their notifications and subscribers)
-as budgets:ModifyBudget and DescribeBudget as budgets:ViewBudget, on arn:<partition>:budgets::<account>:
-budget/<name> (Service Authorization Reference, as parliament's IAM definitions carry it); the provider also
-tags and lists the budget's tags. Activating the cost allocation tag (budget.activate_cost_allocation_tag) is
-an account-wide Billing change the apply role is deliberately not given.
+test_iam_completeness.py proves the apply role may make every request the budget's create, read, update and
+delete need (security/iam_actions/actions.json: budgets:ModifyBudget, ViewBudget and the tag actions on
+arn:<partition>:budgets::<account>:budget/<name>-monthly) and the plan role every read. Here the other side:
+neither reaches another budget, a budget action (which can change IAM or stop instances), or the
+account-wide cost allocation tags (budget.activate_cost_allocation_tag is for administrators).
 """
 
 from __future__ import annotations
 
-import json
-import re
-
 import pytest
 
-from dev.offline_terraform import REPO_ROOT
 from security.iam_eval import ALLOW, Request, evaluate
 
 ACCOUNT, NAME = "123456789012", "dogbreed"
 BUDGET = f"arn:aws:budgets::{ACCOUNT}:budget/{NAME}-monthly"
-ACTIONS = ["ModifyBudget", "ViewBudget", "TagResource", "UntagResource", "ListTagsForResource"]
+ROLES = ("dogbreed-github-apply", "dogbreed-github-plan")
+
+pytestmark = [pytest.mark.slow, pytest.mark.terraform]
 
 
-@pytest.fixture(scope="module")
-def deploy() -> dict:
-    text = (REPO_ROOT / "policies" / "deploy.json").read_text()
-    values = {"partition": "aws", "region": "eu-west-1", "account_id": ACCOUNT, "name": NAME}
-    for key, value in values.items():
-        text = text.replace("${" + key + "}", value)
-    assert not re.findall(r"\$\{[^}]+\}", text)
-    return json.loads(text)
+def decide(documents, action: str, resource: str) -> str:
+    return evaluate(documents, Request(action, resource, {"aws:RequestedRegion": "us-east-1"})).effect
 
 
-@pytest.mark.parametrize("action", ACTIONS)
-def test_the_apply_role_manages_the_stacks_budget(deploy, action):
-    assert evaluate([deploy], Request(f"budgets:{action}", BUDGET)).effect == ALLOW
+def test_the_apply_role_manages_the_stacks_budget_and_the_plan_role_only_reads_it(rendered_role_policies):
+    apply, plan = (rendered_role_policies[role] for role in ROLES)
+    assert decide(apply, "budgets:ModifyBudget", BUDGET) == ALLOW
+    assert decide(plan, "budgets:ViewBudget", BUDGET) == ALLOW
+    assert decide(plan, "budgets:ModifyBudget", BUDGET) != ALLOW
 
 
+@pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(
-    "resource",
+    "action, resource",
     [
-        f"arn:aws:budgets::{ACCOUNT}:budget/other-monthly",
-        f"arn:aws:budgets::{ACCOUNT}:budget/{NAME}-monthly/action/a1",
+        ("budgets:ModifyBudget", f"arn:aws:budgets::{ACCOUNT}:budget/other-monthly"),
+        ("budgets:ViewBudget", f"arn:aws:budgets::{ACCOUNT}:budget/other-monthly"),
+        ("budgets:CreateBudgetAction", f"{BUDGET}/action/a1"),
+        ("budgets:ExecuteBudgetAction", f"{BUDGET}/action/a1"),
+        ("ce:UpdateCostAllocationTagsStatus", "*"),
     ],
 )
-def test_the_apply_role_touches_no_other_budget_or_budget_action(deploy, resource):
-    assert not evaluate([deploy], Request("budgets:ModifyBudget", resource)).allowed
-    assert not evaluate([deploy], Request("budgets:ExecuteBudgetAction", resource)).allowed
-
-
-def test_the_apply_role_changes_no_cost_allocation_tag(deploy):
-    assert not evaluate([deploy], Request("ce:UpdateCostAllocationTagsStatus", "*")).allowed
+def test_no_deploy_role_reaches_other_budgets_budget_actions_or_cost_allocation_tags(
+    rendered_role_policies, role, action, resource
+):
+    assert decide(rendered_role_policies[role], action, resource) != ALLOW
