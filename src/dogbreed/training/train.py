@@ -29,6 +29,8 @@ from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, Sequ
 from dogbreed.data.dogimages import DataError, DogImages, collate_skipping, discover_classes, index_split
 from dogbreed.model import PretrainedWeightsUnavailable, UnknownArchitecture, build_model, parameter_groups
 from dogbreed.packing.artifact import model_meta
+from dogbreed.packing.options import add_packing_flags, pack_options
+from dogbreed.packing.serving_build import PackError
 from dogbreed.preprocessing import Preprocessing
 from dogbreed.training import feature_cache
 from dogbreed.training.distributed import (
@@ -44,7 +46,7 @@ from dogbreed.training.trainer import ConfigError, Trainer
 from dogbreed.utils.cpus import dataloader_workers, usable_cpus
 
 log = logging.getLogger("train")
-USER_ERRORS = (ConfigError, DataError, PretrainedWeightsUnavailable, UnknownArchitecture)
+USER_ERRORS = (ConfigError, DataError, PackError, PretrainedWeightsUnavailable, UnknownArchitecture)
 
 
 def default_num_workers() -> int:
@@ -177,6 +179,11 @@ def get_args_parser() -> argparse.ArgumentParser:
         help="DataLoader worker processes per training process (default: %(default)s)",
     )
     add_flag(runtime, "seed", type=int, default=42, help="random seed (default: %(default)s)")
+
+    packing = parser.add_argument_group(
+        "packing (model.tar.gz: the serving precision is decided on the validation split)"
+    )
+    add_packing_flags(packing)
     return parser
 
 
@@ -200,6 +207,10 @@ def validate_args(args: argparse.Namespace) -> None:
             raise ConfigError(f"--{name} must not be negative, got {value}")
     if args.cache_features and not args.freeze_backbone:
         raise ConfigError("--cache-features needs --freeze-backbone: a trained backbone changes its features")
+    try:
+        pack_options(args, args.data_dir)  # refuse bad packing flags before hours of training, not after
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
 
 
 # ---------------------------------------------------------------------------------------------- wiring
