@@ -22,7 +22,8 @@ def tune(spec: TuneSpec, settings: AwsSettings, session=None, *, wait: bool = Fa
     """Create the hyperparameter tuning job; returns its name."""
     check_tune_spec(spec)
     session = session or make_session(settings)
-    tuner = sdk.build_tuner(spec, settings, session, upload_source_tarball(session, settings))
+    source = upload_source_tarball(session, settings, sdk.shipped_wheels(spec))
+    tuner = sdk.build_tuner(spec, settings, session, source)
     tuner.tune(inputs=sdk.data_inputs(spec, settings), wait=wait)
     return tuner.latest_tuning_job.hyper_parameter_tuning_job_name
 
@@ -41,6 +42,7 @@ def train(spec: TrainSpec, settings: AwsSettings, session=None, *, wait: bool = 
     """Create the distributed training job (torchrun on every instance); returns its name."""
     session = session or make_session(settings)
     prepare_train_spec(spec, settings, session)
-    trainer = sdk.build_distributed_trainer(spec, settings, session, upload_source_tarball(session, settings))
+    source = upload_source_tarball(session, settings, sdk.shipped_wheels(spec))
+    trainer = sdk.build_distributed_trainer(spec, settings, session, source)
     trainer.train(input_data_config=sdk.data_inputs(spec, settings), wait=wait, logs=wait)
     return sdk.started_training_job_name(trainer)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dogbreed.orchestration.errors import LauncherError
 from dogbreed.orchestration.settings import AwsSettings
-from dogbreed.orchestration.source import source_tarball
+from dogbreed.orchestration.source import ShippedWheels, source_tarball
 
 STAGING_PREFIX = "code"
 CHECKPOINT_PREFIX = "checkpoints"
@@ -55,9 +55,9 @@ def source_tarball_uri(settings: AwsSettings, tarball: bytes) -> str:
     return f"s3://{settings.bucket}/{STAGING_PREFIX}/{settings.job_prefix}/source/{digest}/sourcedir.tar.gz"
 
 
-def upload_source_tarball(session, settings: AwsSettings) -> str:
+def upload_source_tarball(session, settings: AwsSettings, shipped: ShippedWheels | None = None) -> str:
     """Stage the jobs' code ourselves, KMS-encrypted: the SDK's tuning upload skips the key and the prefix."""
-    tarball = source_tarball()
+    tarball = source_tarball(shipped)
     uri = source_tarball_uri(settings, tarball)
     bucket, key = split_s3_uri(uri)
     s3 = session.boto_session.client("s3", region_name=settings.region)
