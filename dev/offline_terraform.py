@@ -23,6 +23,13 @@ REGION = "eu-west-1"
 # The network module's defaults: 10.42.0.0/16, /20 subnets in zones a and b (cidrsubnet(cidr, 4, index)).
 GATE_VPC_CIDR = "10.42.0.0/16"
 GATE_SUBNETS = ((f"{REGION}a", "10.42.0.0/20"), (f"{REGION}b", "10.42.16.0/20"))
+# The root stack's training-jobs security group (terraform/main.tf, local.workloads.training): created in moto
+# with the same name and description, so the import keeps it and the notebook policy, which names its id,
+# is known at plan time.
+TRAINING_GROUP_NAME = "{name}-training-jobs"
+TRAINING_GROUP_DESCRIPTION = (
+    "SageMaker training and tuning jobs: all traffic within the group, HTTPS out to VPC endpoints and S3"
+)
 FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -126,9 +133,10 @@ def plan_json(stack: Path, var_file: Path, env: dict[str, str] | None = None) ->
 
     ENV defaults to a Terraform environment with a CLI config of the stage's own (`cli_config`).
 
-    The project key, the VPC and its subnets are created in moto first and imported by the plan, so their ARNs
-    and ids are known: checkov then sees the KMS and subnet settings of every resource instead of
-    "known after apply". (Importing is much faster than a targeted apply, which waits on propagation checks.)
+    The project key, the VPC, its subnets and the training jobs' security group are created in moto first and
+    imported by the plan, so their ARNs and ids are known: checkov then sees the KMS and subnet settings of
+    every resource, and the notebook policy its network conditions, instead of "known after apply".
+    (Importing is much faster than a targeted apply, which waits on propagation checks.)
     """
     root = stack / "terraform"
     env = env if env is not None else terraform_env(cli_config(stack))
@@ -163,6 +171,14 @@ def _seed_existing_resources(endpoint: str, name: str) -> str:
     for index, (zone, cidr) in enumerate(GATE_SUBNETS):
         subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=zone)["Subnet"]["SubnetId"]
         imports[f"module.network.aws_subnet.private[{index}]"] = subnet
+    group = ec2.create_security_group(
+        GroupName=TRAINING_GROUP_NAME.format(name=name), Description=TRAINING_GROUP_DESCRIPTION, VpcId=vpc_id
+    )["GroupId"]
+    # What the provider does to a group it creates: no default allow-all egress rule.
+    ec2.revoke_security_group_egress(
+        GroupId=group, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    )
+    imports['module.network.aws_security_group.workload["training"]'] = group
     return "".join(
         f'import {{\n  to = {address}\n  id = "{value}"\n}}\n\n' for address, value in imports.items()
     )

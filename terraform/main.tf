@@ -4,6 +4,8 @@ locals {
   package_path    = coalesce(var.predict_api.package_path, "${local.repository_root}/build/predict_lambda.zip")
   endpoint_name   = "${var.name}-endpoint"
   notebook_name   = "${var.name}-notebook"
+  # A raw image is the InvokeEndpoint body: never larger than what the endpoint takes (4 MB serverless).
+  predict_max_image_bytes = local.serve ? min(var.predict_api.max_image_bytes, module.endpoint[0].max_request_bytes) : null
 
   # The network module owns one security group per workload in the private subnets. These names and descriptions
   # are the ones the groups had in the notebook and ec2_trainer modules (moved.tf): changing either replaces a group.
@@ -17,6 +19,15 @@ locals {
       create      = var.ec2_trainer.create
       name        = "${var.name}-ec2-trainer"
       description = "EC2 trainer: no inbound (Session Manager only), HTTPS out to VPC endpoints and S3"
+    }
+    # SageMaker training and tuning jobs (VpcConfig): torchrun/DDP between the instances of one job, S3 for data,
+    # code, weights, checkpoints and models. dev/offline_terraform.py creates this group in moto with this name
+    # and description, so keep the two in step.
+    training = {
+      create              = true
+      name                = "${var.name}-training-jobs"
+      description         = "SageMaker training and tuning jobs: all traffic within the group, HTTPS out to VPC endpoints and S3"
+      enable_self_traffic = true
     }
   }
 }
@@ -33,8 +44,11 @@ module "network" {
   name        = var.name
   kms_key_arn = module.data_bucket.kms_key_arn
   workload_security_groups = {
-    for key, workload in local.workloads : key => { name = workload.name, description = workload.description }
-    if workload.create
+    for key, workload in local.workloads : key => {
+      name                = workload.name
+      description         = workload.description
+      enable_self_traffic = try(workload.enable_self_traffic, false)
+    } if workload.create
   }
 }
 
@@ -58,6 +72,9 @@ module "notebook" {
   kms_key_project_tag = module.data_bucket.kms_key_project_tag
   bucket_name         = module.data_bucket.bucket_name
   training_role_arn   = module.training_role.role_arn
+  # The notebook may start jobs only here (policies/notebook.json), and its kernel launches them here.
+  training_subnet_ids         = module.network.private_subnet_ids
+  training_security_group_ids = [module.network.security_group_ids["training"]]
 }
 
 module "ec2_trainer" {
@@ -67,6 +84,7 @@ module "ec2_trainer" {
   name                = var.name
   instance_type       = var.ec2_trainer.instance_type
   ami_id              = var.ec2_trainer.ami_id
+  root_device_name    = var.ec2_trainer.root_device_name
   use_spot            = var.ec2_trainer.use_spot
   subnet_id           = module.network.private_subnet_ids[0]
   security_group_ids  = [module.network.security_group_ids["trainer"]]
@@ -90,16 +108,22 @@ module "endpoint" {
 
   name                             = local.endpoint_name
   model_data_url                   = var.model_data_url
+  model_sha256                     = var.model_sha256
   bucket_name                      = module.data_bucket.bucket_name
   kms_key_arn                      = module.data_bucket.kms_key_arn
   kms_key_project_tag              = module.data_bucket.kms_key_project_tag
   instance_type                    = var.endpoint.instance_type
   image_tag                        = var.endpoint.image_tag
+  serverless                       = var.endpoint.serverless
   enable_autoscaling               = var.endpoint.enable_autoscaling
   min_capacity                     = var.endpoint.min_capacity
   max_capacity                     = var.endpoint.max_capacity
+  initial_instance_count           = var.endpoint.initial_instance_count
+  deployment                       = var.endpoint.deployment
+  post_deploy_check                = var.endpoint.post_deploy_check
   target_invocations_per_instance  = coalesce(var.autoscaling_invocations_per_instance, 100)
   data_capture_sampling_percentage = var.endpoint.data_capture_sampling_percentage
+  log_retention_in_days            = var.endpoint.log_retention_in_days
   alarm_model_latency_ms           = var.endpoint.alarm_model_latency_ms
   alarm_actions                    = var.alarm_actions
 }
@@ -112,7 +136,7 @@ module "predict_lambda" {
   package_path              = local.package_path
   endpoint_name             = module.endpoint[0].name
   top_k                     = var.predict_api.top_k
-  max_image_bytes           = var.predict_api.max_image_bytes
+  max_image_bytes           = local.predict_max_image_bytes
   allowed_url_hosts         = var.predict_api.allowed_url_hosts
   reserved_concurrency      = var.predict_api.reserved_concurrency
   provisioned_concurrency   = var.predict_api.provisioned_concurrency

@@ -18,6 +18,16 @@ output "training_role_arn" {
   value       = module.training_role.role_arn
 }
 
+output "training_subnet_ids" {
+  description = "Private subnets of the SageMaker training and tuning jobs (their VpcConfig.Subnets; no route to the internet)."
+  value       = module.network.private_subnet_ids
+}
+
+output "training_security_group_ids" {
+  description = "Security group of the SageMaker training and tuning jobs (VpcConfig.SecurityGroupIds): all traffic within the group, HTTPS to the VPC endpoints and S3."
+  value       = [module.network.security_group_ids["training"]]
+}
+
 output "notebook_role_arn" {
   description = "Role of the notebook instance."
   value       = module.notebook.role_arn
@@ -26,6 +36,26 @@ output "notebook_role_arn" {
 output "endpoint_name" {
   description = "SageMaker endpoint name; null until model_data_url is set."
   value       = try(module.endpoint[0].name, null)
+}
+
+output "endpoint_config_name" {
+  description = "Endpoint configuration of the last deployment; dogbreed-check-endpoint --terraform-outputs compares it with what the endpoint runs. null until model_data_url is set."
+  value       = try(module.endpoint[0].endpoint_config_name, null)
+}
+
+output "model_data_url" {
+  description = "The published artifact the endpoint serves (null until published)."
+  value       = var.model_data_url
+}
+
+output "model_sha256" {
+  description = "SHA-256 of that artifact (null until published)."
+  value       = var.model_sha256
+}
+
+output "endpoint_log_group_arn" {
+  description = "ARN of /aws/sagemaker/Endpoints/<endpoint> (KMS-encrypted): the encryption-context value the key policy's CloudWatch Logs statement must allow. null until model_data_url is set."
+  value       = try(module.endpoint[0].log_group_arn, null)
 }
 
 output "function_name" {
@@ -41,4 +71,9 @@ output "function_url" {
 output "name" {
   description = "Project name: SageMaker training and tuning jobs must be named <name>-* (the launcher's job prefix)."
   value       = var.name
+}
+
+output "ec2_trainer_launch_template_id" {
+  description = "Launch template of the EC2 trainer (null unless ec2_trainer.create): `dogbreed-launch ec2-run --run-id <id>` starts or resumes a run; Terraform never launches one."
+  value       = try(module.ec2_trainer[0].launch_template_id, null)
 }

@@ -21,13 +21,34 @@ variable "name" {
 }
 
 variable "model_data_url" {
-  description = "S3 URI of the published model.tar.gz (terraform/model.auto.tfvars.json, written by dogbreed-launch publish). null: no endpoint and no prediction API yet."
+  description = "S3 URI of the published model.tar.gz, s3://<project bucket>/models/published/<model_sha256>/model.tar.gz (terraform/model.auto.tfvars.json, written by dogbreed-launch publish). null: no endpoint and no prediction API yet."
   type        = string
   default     = null
 
   validation {
-    condition     = var.model_data_url == null || can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/models/.+\\.tar\\.gz$", var.model_data_url))
-    error_message = "model_data_url must be s3://<project bucket>/models/<...>.tar.gz."
+    condition     = var.model_data_url == null || can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/models/published/[0-9a-f]{64}/model\\.tar\\.gz$", var.model_data_url))
+    error_message = "model_data_url must be a published artifact, s3://<project bucket>/models/published/<sha256>/model.tar.gz: run dogbreed-launch publish."
+  }
+}
+
+variable "model_sha256" {
+  description = "SHA-256 of the published model.tar.gz (terraform/model.auto.tfvars.json, recorded by dogbreed-launch publish); part of the endpoint's model name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.model_sha256 == null) == (var.model_data_url == null)
+    error_message = "model_sha256 and model_data_url come together (dogbreed-launch publish writes both)."
+  }
+
+  validation {
+    condition     = var.model_sha256 == null || can(regex("^[0-9a-f]{64}$", var.model_sha256))
+    error_message = "model_sha256 must be 64 lower-case hex digits."
+  }
+
+  validation {
+    condition     = var.model_sha256 == null || try(endswith(var.model_data_url, "/models/published/${var.model_sha256}/model.tar.gz"), false)
+    error_message = "model_data_url must be the published key of model_sha256: .../models/published/<model_sha256>/model.tar.gz."
   }
 }
 
@@ -43,15 +64,35 @@ variable "autoscaling_invocations_per_instance" {
 }
 
 variable "endpoint" {
-  description = "Endpoint sizing and alarms."
+  description = "Endpoint sizing, model updates and alarms (terraform/modules/endpoint: variables of the same names). serverless set: a Serverless Inference endpoint instead of instances."
   type = object({
     instance_type                    = optional(string, "ml.c5.xlarge")
     image_tag                        = optional(string, "2.6.0-cpu-py312")
     enable_autoscaling               = optional(bool, true)
-    min_capacity                     = optional(number, 1)
+    min_capacity                     = optional(number, 2)
     max_capacity                     = optional(number, 4)
+    initial_instance_count           = optional(number) # null: min_capacity; set to the busy-hour count
     data_capture_sampling_percentage = optional(number, 20)
     alarm_model_latency_ms           = optional(number, 1000)
+    log_retention_in_days            = optional(number, 365)
+    deployment = optional(object({
+      traffic_routing                   = optional(string, "CANARY")
+      step_instances                    = optional(number, 1)
+      wait_interval_seconds             = optional(number, 600)
+      termination_wait_seconds          = optional(number, 300)
+      maximum_execution_timeout_seconds = optional(number, 3600)
+    }), {})
+    serverless = optional(object({
+      memory_size_in_mb                = number
+      max_concurrency                  = number
+      provisioned_concurrency          = optional(number)
+      acknowledge_no_network_isolation = optional(bool, false)
+    }))
+    post_deploy_check = optional(object({
+      enable  = optional(bool, true)
+      command = optional(string, "dogbreed-check-endpoint")
+      smoke   = optional(bool, true)
+    }), {})
   })
   default = {}
 }
@@ -78,14 +119,15 @@ variable "notebook_instance_type" {
 }
 
 variable "ec2_trainer" {
-  description = "Optional GPU training run on EC2 (the instance terminates itself when training ends)."
+  description = "Optional EC2 GPU trainer: a launch template only. A run starts when a person runs `dogbreed-launch ec2-run --run-id <id>` (the same id resumes from its S3 checkpoints); no apply ever launches one, and the instance terminates itself when training ends."
   type = object({
-    create        = optional(bool, false)
-    instance_type = optional(string, "g4dn.xlarge")
-    ami_id        = optional(string) # null: the current Deep Learning AMI from AWS's public SSM parameter
-    use_spot      = optional(bool, false)
-    data_prefix   = optional(string, "data/dogImages/")
-    train_args    = optional(string, "")
+    create           = optional(bool, false)
+    instance_type    = optional(string, "g4dn.xlarge")
+    ami_id           = optional(string) # null: the current Deep Learning AMI from AWS's public SSM parameter
+    root_device_name = optional(string, "/dev/sda1")
+    use_spot         = optional(bool, false)
+    data_prefix      = optional(string, "data/dogImages/")
+    train_args       = optional(string, "")
   })
   default = {}
 }

@@ -7,17 +7,16 @@ Only torch and torchvision are imported here: this module ships inside `model.ta
 
 from __future__ import annotations
 
-import socket
+import pickle
+from pathlib import Path
 
 import torch
 from torch import nn
 from torchvision import models
 
-WEIGHTS_DOWNLOAD_TIMEOUT_S = 60
-
 
 class PretrainedWeightsUnavailable(RuntimeError):
-    """The pretrained weights could not be fetched (no network, no cache)."""
+    """The pretrained weights file is missing or does not fit the architecture (nothing is downloaded)."""
 
 
 class UnknownArchitecture(ValueError):
@@ -49,9 +48,15 @@ class Classifier(nn.Module):
         return self
 
 
-def build_model(arch: str, num_classes: int, pretrained: bool = False) -> Classifier:
-    """Build `arch` from torchvision, optionally with its default ImageNet weights, with a new head."""
-    network = _load_torchvision_model(arch, pretrained)
+def build_model(
+    arch: str, num_classes: int, pretrained: bool = False, weights_path: Path | None = None
+) -> Classifier:
+    """Build `arch` from torchvision with a new head; `pretrained`: its ImageNet weights from `weights_path`.
+
+    The file is a plain state dict (torchvision's own weights file), loaded with `weights_only=True`; the
+    caller has checked it (training: `dogbreed.pretrained.files.locate`). Nothing is downloaded, ever.
+    """
+    network = _load_torchvision_model(arch, pretrained, weights_path)
     backbone, feature_dim = split_off_head(network)
     return Classifier(backbone, nn.Linear(feature_dim, num_classes))
 
@@ -89,23 +94,25 @@ def _last_linear_name(network: nn.Module) -> str:
     return linear_names[-1]
 
 
-def _load_torchvision_model(arch: str, pretrained: bool) -> nn.Module:
+def check_architecture(arch: str) -> None:
     if arch not in models.list_models(module=models):
         raise UnknownArchitecture(f"unknown --arch {arch!r}: not a torchvision classification model")
+
+
+def _load_torchvision_model(arch: str, pretrained: bool, weights_path: Path | None) -> nn.Module:
+    check_architecture(arch)
+    network = models.get_model(arch, weights=None)
     if not pretrained:
-        return models.get_model(arch, weights=None)
-    weights = models.get_model_weights(arch).DEFAULT
-    previous_timeout = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(WEIGHTS_DOWNLOAD_TIMEOUT_S)
+        return network
+    if weights_path is None:
+        raise PretrainedWeightsUnavailable(f"pretrained {arch}: no weights file given")
     try:
-        return models.get_model(arch, weights=weights)
-    except (OSError, RuntimeError) as error:  # URLError is an OSError; a bad download fails its hash check
+        network.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
+    except (OSError, RuntimeError, KeyError, pickle.UnpicklingError) as error:  # unreadable or another arch's
         raise PretrainedWeightsUnavailable(
-            f"cannot load pretrained {arch} weights from {weights.url} ({_short_reason(error)}); "
-            "pass --no-pretrained to train from scratch, or pre-populate TORCH_HOME with the weights"
+            f"{Path(weights_path).name} does not load into {arch}: {_short_reason(error)}"
         ) from error
-    finally:
-        socket.setdefaulttimeout(previous_timeout)
+    return network
 
 
 def _short_reason(error: BaseException) -> str:

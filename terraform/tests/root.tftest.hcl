@@ -20,14 +20,27 @@ run "without_a_published_model_there_is_no_endpoint_yet" {
     condition     = output.data_bucket_name == "dogbreed-123456789012-eu-west-1" && output.region == "eu-west-1"
     error_message = "Bucket and region outputs must be set."
   }
+  assert {
+    condition     = output.ec2_trainer_launch_template_id == null
+    error_message = "Without ec2_trainer.create there is no launch template."
+  }
+}
+
+run "training_jobs_get_their_own_group_and_the_private_subnets" {
+  command = plan
+
+  assert {
+    condition     = length(output.training_subnet_ids) == 2 && length(output.training_security_group_ids) == 1
+    error_message = "The launcher needs the private subnets and the training jobs' security group as outputs."
+  }
 }
 
 run "only_deployed_workloads_get_a_security_group" {
   command = plan
 
   assert {
-    condition     = keys(module.network.security_group_ids) == ["notebook"]
-    error_message = "Without the EC2 trainer the network must create the notebook's security group only."
+    condition     = keys(module.network.security_group_ids) == ["notebook", "training"]
+    error_message = "Without the EC2 trainer the network must create the notebook's and the training jobs' groups only."
   }
 }
 
@@ -39,7 +52,7 @@ run "the_ec2_trainer_brings_its_security_group" {
   }
 
   assert {
-    condition     = keys(module.network.security_group_ids) == ["notebook", "trainer"]
+    condition     = keys(module.network.security_group_ids) == ["notebook", "trainer", "training"]
     error_message = "The EC2 trainer must get its own security group from the network module."
   }
 }
@@ -48,7 +61,8 @@ run "published_model_is_served" {
   command = plan
 
   variables {
-    model_data_url                       = "s3://dogbreed-123456789012-eu-west-1/models/run-7/model.tar.gz"
+    model_data_url                       = "s3://dogbreed-123456789012-eu-west-1/models/published/1a1f4502024df8a68d12e64bb2364ad6308d04ed0a7d5e8300a676ec70867140/model.tar.gz"
+    model_sha256                         = "1a1f4502024df8a68d12e64bb2364ad6308d04ed0a7d5e8300a676ec70867140"
     autoscaling_invocations_per_instance = 240
   }
 
@@ -72,7 +86,8 @@ run "rejects_non_positive_autoscaling_target" {
   command = plan
 
   variables {
-    model_data_url                       = "s3://dogbreed-123456789012-eu-west-1/models/run-7/model.tar.gz"
+    model_data_url                       = "s3://dogbreed-123456789012-eu-west-1/models/published/1a1f4502024df8a68d12e64bb2364ad6308d04ed0a7d5e8300a676ec70867140/model.tar.gz"
+    model_sha256                         = "1a1f4502024df8a68d12e64bb2364ad6308d04ed0a7d5e8300a676ec70867140"
     autoscaling_invocations_per_instance = 0
   }
 

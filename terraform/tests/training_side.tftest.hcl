@@ -12,6 +12,9 @@ variables {
   kms_key_project_tag = "dogbreed"
   bucket_name         = "dogbreed-123456789012-eu-west-1"
   training_role_arn   = "arn:aws:iam::123456789012:role/dogbreed-sagemaker-training"
+
+  training_subnet_ids         = ["subnet-0aaa1111", "subnet-0bbb2222"]
+  training_security_group_ids = ["sg-0ccc3333"]
 }
 
 run "notebook_is_private_and_locked_down" {
@@ -64,13 +67,71 @@ run "notebook_passes_only_the_training_role" {
   }
   assert {
     condition = alltrue([for s in jsondecode(aws_iam_role_policy.this.policy).Statement :
-    alltrue([for r in flatten([s.Resource]) : r != "*"])])
-    error_message = "The notebook policy must not use Resource \"*\"."
+    alltrue([for r in flatten([s.Resource]) : r != "*"]) || can(s.Condition)])
+    error_message = "The notebook policy may use Resource \"*\" only under a condition (Service Quotas' list actions have no resource type)."
   }
   assert {
-    condition     = contains([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Resource if s.Sid == "RunProjectTrainingJobs"], "arn:aws:sagemaker:eu-west-1:123456789012:training-job/dogbreed-*")
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.this.policy).Statement :
+      contains(flatten([s.Resource]), "arn:aws:sagemaker:eu-west-1:123456789012:training-job/dogbreed-*")
+    if contains(flatten([s.Action]), "sagemaker:CreateTrainingJob")])
     error_message = "Training jobs must be limited to <job_name_prefix>-*."
   }
+}
+
+run "notebook_creates_jobs_only_in_the_stack_network_with_its_keys" {
+  command = plan
+
+  module {
+    source = "./modules/notebook"
+  }
+
+  assert {
+    condition = length([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s
+      if contains(flatten([s.Action]), "sagemaker:CreateTrainingJob")
+      && jsonencode(try(s.Condition["ForAllValues:StringEquals"]["sagemaker:VpcSubnets"], null)) == jsonencode(var.training_subnet_ids)
+      && jsonencode(try(s.Condition["ForAllValues:StringEquals"]["sagemaker:VpcSecurityGroupIds"], null)) == jsonencode(var.training_security_group_ids)
+      && try(s.Condition.Null["sagemaker:VpcSubnets"], null) == "false"
+      && try(s.Condition.Bool["sagemaker:InterContainerTrafficEncryption"], null) == "true"
+    && try(s.Condition.ArnEquals["sagemaker:OutputKmsKey"], null) == var.kms_key_arn]) == 2
+    error_message = "Both job-creation statements must pin the subnets, security groups, traffic encryption and output key."
+  }
+  assert {
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.this.policy).Statement :
+    !contains(flatten([s.Action]), "sagemaker:AddTags") || length(flatten([s.Action])) == 1])
+    error_message = "sagemaker:AddTags must stay in its own statement: its requests carry none of the job keys."
+  }
+  assert {
+    condition     = strcontains(base64decode(aws_sagemaker_notebook_instance_lifecycle_configuration.this.on_start), "\"training_subnet_ids\":[\"subnet-0aaa1111\",\"subnet-0bbb2222\"]")
+    error_message = "The lifecycle configuration must hand the kernel the stack's training network."
+  }
+}
+
+run "notebook_rejects_an_instance_type_in_both_kms_classes" {
+  command = plan
+
+  module {
+    source = "./modules/notebook"
+  }
+
+  variables {
+    training_instance_types = { ebs_only = ["ml.g5.*"], local_storage = ["ml.g5.*"] }
+  }
+
+  expect_failures = [var.training_instance_types]
+}
+
+run "notebook_rejects_jobs_outside_a_subnet" {
+  command = plan
+
+  module {
+    source = "./modules/notebook"
+  }
+
+  variables {
+    training_subnet_ids = []
+  }
+
+  expect_failures = [var.training_subnet_ids]
 }
 
 run "rejects_upper_case_job_prefix" {
@@ -114,7 +175,7 @@ run "notebook_rejects_missing_security_groups" {
   expect_failures = [var.security_group_ids]
 }
 
-run "ec2_trainer_is_hardened" {
+run "ec2_trainer_is_a_hardened_launch_template_and_no_instance" {
   command = plan
 
   module {
@@ -130,29 +191,33 @@ run "ec2_trainer_is_hardened" {
   }
 
   assert {
-    condition     = aws_instance.this.instance_type == "g4dn.xlarge" && aws_instance.this.instance_initiated_shutdown_behavior == "terminate"
+    condition     = aws_launch_template.this.instance_type == "g4dn.xlarge" && aws_launch_template.this.instance_initiated_shutdown_behavior == "terminate"
     error_message = "The trainer must default to g4dn.xlarge and terminate on shutdown."
   }
   assert {
-    condition     = aws_instance.this.metadata_options[0].http_tokens == "required"
-    error_message = "The trainer must require IMDSv2."
+    condition     = aws_launch_template.this.metadata_options[0].http_tokens == "required" && aws_launch_template.this.metadata_options[0].instance_metadata_tags == "enabled"
+    error_message = "The trainer must require IMDSv2 and expose its tags (the RunId) through IMDS."
   }
   assert {
-    condition     = aws_instance.this.root_block_device[0].encrypted && aws_instance.this.root_block_device[0].kms_key_id == var.kms_key_arn
+    condition     = aws_launch_template.this.block_device_mappings[0].ebs[0].encrypted == "true" && aws_launch_template.this.block_device_mappings[0].ebs[0].kms_key_id == var.kms_key_arn
     error_message = "The root volume must be encrypted with the project key."
   }
   assert {
-    condition     = aws_instance.this.instance_market_options[0].market_type == "spot"
-    error_message = "use_spot must request a spot instance."
+    condition     = aws_launch_template.this.network_interfaces[0].associate_public_ip_address == "false" && aws_launch_template.this.network_interfaces[0].subnet_id == var.subnet_id
+    error_message = "The trainer must sit in the given private subnet without a public IP."
+  }
+  assert {
+    condition     = aws_launch_template.this.instance_market_options[0].market_type == "spot" && aws_launch_template.this.instance_market_options[0].spot_options[0].spot_instance_type == "one-time"
+    error_message = "use_spot must request one-time spot instances (a persistent request relaunches a finished run)."
   }
   assert {
     condition     = length(data.aws_ssm_parameter.dlami) == 1
     error_message = "Without ami_id the Deep Learning AMI must be resolved through SSM."
   }
   assert {
-    condition = alltrue([for fragment in ["s3://dogbreed-123456789012-eu-west-1/code/", "s3://dogbreed-123456789012-eu-west-1/data/dogImages/", "s3://dogbreed-123456789012-eu-west-1/ec2-runs/", base64encode("--epochs 10 --batch-size 64")] :
-    strcontains(base64decode(aws_instance.this.user_data_base64), fragment)])
-    error_message = "The user data must be rendered with code_s3_uri, data_s3_uri, output_s3_uri and train_args."
+    condition = alltrue([for fragment in ["s3://dogbreed-123456789012-eu-west-1/code/", "s3://dogbreed-123456789012-eu-west-1/data/dogImages/", "s3://dogbreed-123456789012-eu-west-1/weights/", "s3://dogbreed-123456789012-eu-west-1/ec2-runs/", base64encode("--epochs 10 --batch-size 64")] :
+    strcontains(base64decode(aws_launch_template.this.user_data), fragment)])
+    error_message = "The user data must be rendered with code_s3_uri, data_s3_uri, weights_s3_uri, output_s3_uri and train_args."
   }
 }
 
@@ -171,7 +236,7 @@ run "ec2_trainer_uses_an_explicit_ami" {
   }
 
   assert {
-    condition     = length(data.aws_ssm_parameter.dlami) == 0 && aws_instance.this.ami == "ami-0123456789abcdef0"
+    condition     = length(data.aws_ssm_parameter.dlami) == 0 && aws_launch_template.this.image_id == "ami-0123456789abcdef0"
     error_message = "ami_id must override the SSM lookup."
   }
 }

@@ -23,7 +23,9 @@ pytestmark = [
 ]
 
 REPO_ROOT = terraform.REPO_ROOT
-MODEL_URL = "s3://dogbreed-123456789012-eu-west-1/models/run-1/model.tar.gz"  # the stack's bucket in moto
+MODEL_SHA256 = "1a1f4502024df8a68d12e64bb2364ad6308d04ed0a7d5e8300a676ec70867140"
+# A published artifact (dogbreed-launch publish) in the stack's bucket in moto.
+MODEL_URL = f"s3://dogbreed-123456789012-eu-west-1/models/published/{MODEL_SHA256}/model.tar.gz"
 
 
 def test_plan_tracks_the_benchmark_target(tmp_path):
@@ -33,7 +35,7 @@ def test_plan_tracks_the_benchmark_target(tmp_path):
     tfvars = workdir / "terraform" / "autoscaling.auto.tfvars.json"
     write_autoscaling_target(tfvars, target)
     model = tmp_path / "model.tfvars.json"
-    model.write_text(json.dumps({"model_data_url": MODEL_URL}))
+    model.write_text(json.dumps({"model_data_url": MODEL_URL, "model_sha256": MODEL_SHA256}))
 
     plan = terraform.plan_json(workdir, model)
 

@@ -15,7 +15,13 @@ from moto.server import ThreadedMotoServer
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fake_sagemaker import simulated_sagemaker  # noqa: E402
-from orchestration_support import BUCKET, NOTEBOOK_ROLE, REGION, TRAINING_ROLE  # noqa: E402
+from orchestration_support import (  # noqa: E402
+    BUCKET,
+    NOTEBOOK_ROLE,
+    REGION,
+    STAGED_WEIGHTS,
+    TRAINING_ROLE,
+)
 
 SDK_CONFIG = "SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n      TelemetryOptOut: true\n"
 
@@ -53,12 +59,30 @@ def aws_env(moto_endpoint, monkeypatch, tmp_path):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")).close()
-    boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=BUCKET)
+    # What `dogbreed-stage-weights --arch resnet50` leaves (the launcher checks only that it is there).
+    s3.put_object(Bucket=BUCKET, Key=STAGED_WEIGHTS, Body=b"resnet50 weights, staged by the test")
     return env
 
 
 @pytest.fixture
-def terraform_outputs(aws_env, tmp_path) -> Path:
+def stack_network(aws_env) -> dict[str, list[str]]:
+    """The root stack's private subnets and training security group, created in moto."""
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=f"{REGION}{zone}")["Subnet"]["SubnetId"]
+        for zone, cidr in (("a", "10.42.0.0/20"), ("b", "10.42.16.0/20"))
+    ]
+    group = ec2.create_security_group(
+        GroupName="dogbreed-training-jobs", Description="SageMaker training jobs", VpcId=vpc
+    )["GroupId"]
+    return {"training_subnet_ids": subnets, "training_security_group_ids": [group]}
+
+
+@pytest.fixture
+def terraform_outputs(aws_env, stack_network, tmp_path) -> Path:
     """A saved `terraform output -json` of the root stack, with the outputs interfaces.md names."""
     kms_key = boto3.client("kms", region_name=REGION).create_key(Description="dogbreed test key")[
         "KeyMetadata"
@@ -73,11 +97,10 @@ def terraform_outputs(aws_env, tmp_path) -> Path:
         "function_name": "dogbreed-predict",
         "function_url": "https://example.lambda-url.us-east-1.on.aws/",
         "name": "dogbreed",
+        **stack_network,
     }
     path = tmp_path / "outputs.json"
-    path.write_text(
-        json.dumps({k: {"sensitive": False, "type": "string", "value": v} for k, v in outputs.items()})
-    )
+    path.write_text(json.dumps({k: {"sensitive": False, "value": v} for k, v in outputs.items()}))
     return path
 
 

@@ -13,6 +13,9 @@ REGION = "us-east-1"
 BUCKET = "dogbreed-data-test"
 TRAINING_ROLE = "arn:aws:iam::123456789012:role/dogbreed-sagemaker-training"
 NOTEBOOK_ROLE = "arn:aws:iam::123456789012:role/dogbreed-notebook"
+STAGED_WEIGHTS = "weights/resnet50/resnet50-11ad3fa6.pth"  # train.py's default arch, torchvision's file name
+SUBNETS = ("subnet-0aaa1111", "subnet-0bbb2222")
+SECURITY_GROUP = "sg-0ccc3333"
 
 
 def run_cli(capsys, *argv: str) -> dict:
@@ -23,5 +26,13 @@ def run_cli(capsys, *argv: str) -> dict:
     return json.loads(captured.out)
 
 
-def settings() -> AwsSettings:
-    return AwsSettings(region=REGION, bucket=BUCKET, training_role_arn=TRAINING_ROLE)
+def settings(**overrides) -> AwsSettings:
+    """Launcher settings of a stack without a KMS key (the fixture `terraform_outputs` has one)."""
+    fields = dict(
+        region=REGION,
+        bucket=BUCKET,
+        training_role_arn=TRAINING_ROLE,
+        subnet_ids=SUBNETS,
+        security_group_ids=(SECURITY_GROUP,),
+    )
+    return AwsSettings(**{**fields, **overrides})

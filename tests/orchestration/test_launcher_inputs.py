@@ -20,7 +20,7 @@ from orchestration_support import BUCKET, REGION, REPO_ROOT, TRAINING_ROLE
 from dogbreed.orchestration import cli
 from dogbreed.orchestration.errors import LauncherError
 from dogbreed.orchestration.invoke import predict
-from dogbreed.orchestration.publish import write_tfvars
+from dogbreed.orchestration.publish import PublishedArtifact, write_tfvars
 from dogbreed.orchestration.s3 import default_checkpoint_uri
 from dogbreed.orchestration.settings import AwsSettings, resolve_settings
 from dogbreed.orchestration.source import source_tarball
@@ -194,15 +194,20 @@ def test_publish_dry_run_writes_nothing(capsys, terraform_outputs, tmp_path, aws
         ]
     )
     assert code == 0
-    assert json.loads(capsys.readouterr().out)["dry_run"]["model_data_url"] == url
+    dry_run = json.loads(capsys.readouterr().out)["dry_run"]
+    assert dry_run["source"] == url
+    assert dry_run["publish_to"] == f"s3://{BUCKET}/models/published/<sha256>/model.tar.gz"
     assert not tfvars.exists()
 
 
 def test_tfvars_is_replaced_whole(tmp_path):
     path = tmp_path / "model.auto.tfvars.json"
     path.write_text('{"model_data_url": "s3://old/model.tar.gz", "stale": 1}')
-    write_tfvars("s3://new/model.tar.gz", path)
-    assert json.loads(path.read_text()) == {"model_data_url": "s3://new/model.tar.gz"}
+    new = PublishedArtifact(
+        "s3://b/models/published/" + "a" * 64 + "/model.tar.gz", "a" * 64, "s3://b/x", True
+    )
+    write_tfvars(new, path)
+    assert json.loads(path.read_text()) == {"model_data_url": new.model_data_url, "model_sha256": "a" * 64}
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import tarfile
@@ -28,8 +29,12 @@ def channel(job: dict, name: str) -> str:
 
 
 def read_s3(s3, uri: str) -> str:
+    return read_s3_bytes(s3, uri).decode()
+
+
+def read_s3_bytes(s3, uri: str) -> bytes:
     bucket, key = split_s3_uri(uri)
-    return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
 
 def tarball_members(s3, uri: str) -> set[str]:
@@ -197,10 +202,12 @@ def test_publish_records_the_best_model_for_terraform_and_ssm(
     )  # fmt: skip
     session = make_session(settings())
     best = best_training_job(session, tuning_job)
-    expected = f"s3://{BUCKET}/models/{best.training_job}/output/model.tar.gz"
+    source = f"s3://{BUCKET}/models/{best.training_job}/output/model.tar.gz"
+    sha256 = hashlib.sha256(read_s3_bytes(session.boto_session.client("s3"), source)).hexdigest()
+    expected = f"s3://{BUCKET}/models/published/{sha256}/model.tar.gz"
 
-    assert json.loads(tfvars.read_text()) == {"model_data_url": expected}
-    assert result["model_data_url"] == expected
+    assert json.loads(tfvars.read_text()) == {"model_data_url": expected, "model_sha256": sha256}
+    assert result["model_data_url"] == expected and result["source"] == source and result["created"] is True
     ssm = session.boto_session.client("ssm")
     assert ssm.get_parameter(Name="/dogbreed/model_data_url")["Parameter"]["Value"] == expected
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -70,7 +71,13 @@ def test_notebook_runs_top_to_bottom(
     job = distributed[0]
     assert job["ResourceConfig"]["InstanceCount"] == 2
     assert job["HyperParameters"] == {"epochs": "1", **best["TunedHyperParameters"]}
-    assert json.loads(tfvars.read_text()) == {"model_data_url": job["ModelArtifacts"]["S3ModelArtifacts"]}
+    recorded = json.loads(tfvars.read_text())  # publish's write-once copy of the final job's artifact
+    source_bucket, _, source_key = job["ModelArtifacts"]["S3ModelArtifacts"][5:].partition("/")
+    sha256 = hashlib.sha256(s3.get_object(Bucket=source_bucket, Key=source_key)["Body"].read()).hexdigest()
+    assert recorded == {
+        "model_data_url": f"s3://{BUCKET}/models/published/{sha256}/model.tar.gz",
+        "model_sha256": sha256,
+    }
     uploaded = s3.list_objects_v2(Bucket=BUCKET, Prefix="data/dogImages/")["KeyCount"]
     assert uploaded == sum(1 for p in tiny_dog_images.rglob("*") if p.is_file())
 

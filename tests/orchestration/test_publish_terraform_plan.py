@@ -11,7 +11,14 @@ import shutil
 
 import boto3
 import pytest
-from orchestration_support import REPO_ROOT, TRAINING_ROLE, run_cli
+from orchestration_support import (
+    REPO_ROOT,
+    SECURITY_GROUP,
+    STAGED_WEIGHTS,
+    SUBNETS,
+    TRAINING_ROLE,
+    run_cli,
+)
 
 from dev import offline_terraform as terraform
 from dogbreed.orchestration.publish import DEFAULT_TFVARS_PATH
@@ -30,8 +37,10 @@ STACK_BUCKET = f"dogbreed-123456789012-{STACK_REGION}"  # <name>-<account>-<regi
 def test_plan_of_the_root_stack_deploys_the_published_model(tmp_path, capsys, aws_env):
     s3 = boto3.client("s3", region_name=STACK_REGION)
     s3.create_bucket(Bucket=STACK_BUCKET, CreateBucketConfiguration={"LocationConstraint": STACK_REGION})
+    s3.put_object(Bucket=STACK_BUCKET, Key=STAGED_WEIGHTS, Body=b"staged")
     stack_flags = ["--region", STACK_REGION, "--bucket", STACK_BUCKET, "--role", TRAINING_ROLE]
-    job = run_cli(capsys, "train", *stack_flags, "--hp", "epochs=1")["training_job"]
+    network_flags = ["--subnet", SUBNETS[0], "--security-group", SECURITY_GROUP]
+    job = run_cli(capsys, "train", *stack_flags, *network_flags, "--hp", "epochs=1")["training_job"]
 
     workdir = tmp_path / "stack"
     terraform.stage_stack(REPO_ROOT, workdir)
@@ -42,8 +51,14 @@ def test_plan_of_the_root_stack_deploys_the_published_model(tmp_path, capsys, aw
 
     plan = terraform.plan_json(workdir, no_other_vars)
 
-    assert published["model_data_url"] == f"s3://{STACK_BUCKET}/models/{job}/output/model.tar.gz"
+    sha256 = published["model_sha256"]
+    assert published["source"] == f"s3://{STACK_BUCKET}/models/{job}/output/model.tar.gz"
+    assert published["model_data_url"] == f"s3://{STACK_BUCKET}/models/published/{sha256}/model.tar.gz"
     models = terraform.planned(plan, "aws_sagemaker_model")
     assert [m["primary_container"][0]["model_data_url"] for m in models] == [published["model_data_url"]]
+    assert [m["name"] for m in models] == [f"dogbreed-endpoint-{sha256[:16]}"]  # the name carries the hash
     assert len(terraform.planned(plan, "aws_sagemaker_endpoint")) == 1
-    assert json.loads(tfvars.read_text()) == {"model_data_url": published["model_data_url"]}
+    assert json.loads(tfvars.read_text()) == {
+        "model_data_url": published["model_data_url"],
+        "model_sha256": sha256,
+    }

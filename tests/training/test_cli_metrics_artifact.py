@@ -28,6 +28,8 @@ HYPERPARAMETERS = [
     "weight-decay",
     "arch",
     "pretrained",
+    "weights-dir",
+    "weights-file",
     "freeze-backbone",
     "data-dir",
     "model-dir",
@@ -83,7 +85,9 @@ def test_paths_default_to_sagemaker_variables(monkeypatch):
     monkeypatch.setenv("SM_CHANNEL_TRAINING", "/opt/ml/input/data/training")
     monkeypatch.setenv("SM_MODEL_DIR", "/opt/ml/model")
     monkeypatch.setenv("SM_OUTPUT_DATA_DIR", "/opt/ml/output/data")
+    monkeypatch.setenv("SM_CHANNEL_WEIGHTS", "/opt/ml/input/data/weights")
     args = train.get_args_parser().parse_args([])
+    assert args.weights_dir == Path("/opt/ml/input/data/weights")
     assert args.data_dir == Path("/opt/ml/input/data/training") and args.model_dir == Path("/opt/ml/model")
     assert args.output_dir == Path("/opt/ml/output/data") and args.checkpoint_dir == Path(
         "/opt/ml/checkpoints"
@@ -97,10 +101,12 @@ def test_paths_off_sagemaker_need_no_environment(monkeypatch):
         "SM_MODEL_DIR",
         "SM_OUTPUT_DATA_DIR",
         "SM_NUM_CPUS",
+        "SM_CHANNEL_WEIGHTS",
     ):
         monkeypatch.delenv(name, raising=False)
     args = train.get_args_parser().parse_args([])
     assert args.checkpoint_dir == Path("runs/checkpoints") and args.arch == "resnet50" and args.pretrained
+    assert args.weights_dir == Path("weights") and args.weights_file is None
 
 
 def run_main_in_process(capsys, *argv: str) -> tuple[int, list[str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dogbreed.training import train
+from dogbreed.training import options
 from dogbreed.utils import cpus
 
 
@@ -24,9 +24,9 @@ def test_workers_are_the_process_share_of_the_cpus_minus_one(cpus_on_node, proce
 def test_train_py_default_follows_torchrun_and_sagemaker(monkeypatch):
     monkeypatch.setenv("SM_NUM_CPUS", "32")
     monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
-    assert train.default_num_workers() == 7
+    assert options.default_num_workers() == 7
     monkeypatch.delenv("LOCAL_WORLD_SIZE")
-    assert train.default_num_workers() == 8
+    assert options.default_num_workers() == 8
 
 
 def test_usable_cpus_is_the_affinity_mask_off_sagemaker(monkeypatch):

@@ -10,12 +10,15 @@ Subcommands (``dogbreed-launch <command> --help`` for every flag):
   results      the tuning job's training jobs as a table (and a PNG plot)
   train        one distributed training job (torchrun across instances, managed spot, S3 checkpoints),
                hyperparameters given with --hp or taken from the best job of --from-tuning-job
-  publish      record the winning model.tar.gz where the Terraform root stack reads it
-               (terraform/model.auto.tfvars.json and optionally an SSM parameter)
+  publish      copy the winning model.tar.gz write-once to models/published/<sha256>/ and record it where the
+               Terraform root stack reads it (terraform/model.auto.tfvars.json and optionally SSM)
   predict      after `terraform apply`: call the prediction Lambda with an image
+  ec2-run      start (or, with the same --run-id, resume) a training run on the EC2 trainer's launch template
 
-Region, bucket, roles and KMS key come from flags or from ``terraform output -json`` of the root stack
-(outputs ``region``, ``data_bucket_name``, ``training_role_arn``, ``kms_key_arn``); nothing is hard-coded.
+Region, bucket, roles, KMS key and the jobs' network come from flags or from ``terraform output -json`` of
+the root stack (outputs ``region``, ``data_bucket_name``, ``training_role_arn``, ``kms_key_arn``,
+``training_subnet_ids``, ``training_security_group_ids``; a saved copy: --terraform-outputs or
+$DOGBREED_TF_OUTPUTS); nothing is hard-coded.
 ``--dry-run`` prints the request that would be handed to SageMaker and sends nothing. The command prints
 one JSON object on stdout; progress and the SDK's logs go to stderr.
 """
@@ -54,6 +57,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     _add_train_parser(commands)
     _add_publish_parser(commands)
     _add_predict_parser(commands)
+    _add_ec2_run_parser(commands)
     return parser
 
 
@@ -64,13 +68,23 @@ def _add_aws_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--role", help="SageMaker training role ARN (output: training_role_arn)")
     group.add_argument("--kms-key", help="KMS key ARN for S3 objects and volumes (output: kms_key_arn)")
     group.add_argument(
+        "--subnet", action="append", help="jobs' subnet, repeatable (output: training_subnet_ids)"
+    )
+    group.add_argument(
+        "--security-group",
+        action="append",
+        help="jobs' security group, repeatable (output: training_security_group_ids)",
+    )
+    group.add_argument(
         "--job-prefix", help=f"SageMaker job name prefix (output: name, else {DEFAULT_JOB_PREFIX})"
     )
     group.add_argument(
         "--terraform-dir", type=Path, default=DEFAULT_TERRAFORM_DIR, help="root stack directory"
     )
     group.add_argument(
-        "--terraform-outputs", type=Path, help="saved `terraform output -json` instead of running it"
+        "--terraform-outputs",
+        type=Path,
+        help="saved `terraform output -json` instead of running it (default: $DOGBREED_TF_OUTPUTS)",
     )
 
 
@@ -101,6 +115,12 @@ def _add_job_flags(parser: argparse.ArgumentParser, default_instance: str) -> No
     )
     parser.add_argument(
         "--hp", action="append", default=[], metavar="NAME=VALUE", help="train.py flag, repeatable"
+    )
+    parser.add_argument(
+        "--quota-check",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="look up the account's Service Quotas for the instance type first",
     )
     parser.add_argument("--wait", action="store_true", help="wait for the job to finish")
     parser.add_argument("--dry-run", action="store_true", help="print the request, send nothing")
@@ -169,6 +189,15 @@ def _add_predict_parser(commands) -> None:
     p.add_argument("image", type=Path, help="a JPEG or PNG file")
     p.add_argument("--top-k", type=int, default=3)
     p.add_argument("--function-name", help="default: the root stack's output function_name")
+    _add_aws_flags(p)
+
+
+def _add_ec2_run_parser(commands) -> None:
+    p = commands.add_parser("ec2-run", help="start or resume a run on the EC2 trainer")
+    p.add_argument("--run-id", required=True, help="the run's name; the same id resumes from its checkpoints")
+    p.add_argument(
+        "--launch-template", help="default: the root stack's output ec2_trainer_launch_template_id"
+    )
     _add_aws_flags(p)
 
 

@@ -8,15 +8,16 @@ from typing import Any
 
 from dogbreed.orchestration import sdk
 from dogbreed.orchestration.dry_run import describe_train_request, describe_tune_request
+from dogbreed.orchestration.ec2_runs import start_run
 from dogbreed.orchestration.errors import LauncherError
 from dogbreed.orchestration.hyperparameters import objective, parse_assignments
 from dogbreed.orchestration.invoke import function_name_from_stack, predict
 from dogbreed.orchestration.jobs import train, tune
-from dogbreed.orchestration.publish import model_artifact, publish
+from dogbreed.orchestration.publish import model_artifact, publish, published_url
 from dogbreed.orchestration.results import format_table, plot_tuning_results, tuning_results
-from dogbreed.orchestration.s3 import default_data_uri, upload_data
+from dogbreed.orchestration.s3 import default_data_uri, split_s3_uri, upload_data
 from dogbreed.orchestration.session import make_session
-from dogbreed.orchestration.settings import AwsSettings, resolve_settings
+from dogbreed.orchestration.settings import AwsSettings, TerraformOutputs, resolve_settings
 from dogbreed.orchestration.source import ShippedWheels
 from dogbreed.orchestration.specs import TrainSpec, TuneSpec
 from dogbreed.packing.wheels import WheelhouseError
@@ -32,6 +33,8 @@ def settings_from(args: argparse.Namespace) -> AwsSettings:
         role=args.role,
         kms_key=args.kms_key,
         job_prefix=args.job_prefix,
+        subnets=args.subnet,
+        security_groups=args.security_group,
         terraform_dir=args.terraform_dir,
         terraform_outputs=args.terraform_outputs,
     )
@@ -106,7 +109,7 @@ def _cmd_tune(args, settings: AwsSettings) -> dict[str, Any]:
     spec = tune_spec_from(args)
     if args.dry_run:
         return {"dry_run": describe_tune_request(spec, settings)}
-    return {"tuning_job": tune(spec, settings, wait=args.wait)}
+    return {"tuning_job": tune(spec, settings, wait=args.wait, check_quota=args.quota_check)}
 
 
 def _cmd_results(args, settings: AwsSettings) -> dict[str, Any]:
@@ -123,7 +126,7 @@ def _cmd_train(args, settings: AwsSettings) -> dict[str, Any]:
     spec = train_spec_from(args)
     if args.dry_run:
         return {"dry_run": describe_train_request(spec, settings)}
-    job = train(spec, settings, wait=args.wait)
+    job = train(spec, settings, wait=args.wait, check_quota=args.quota_check)
     return {"training_job": job, "checkpoint_s3_uri": spec.checkpoint_s3_uri}
 
 
@@ -134,19 +137,34 @@ def _cmd_publish(args, settings: AwsSettings) -> dict[str, Any]:
     )
     tfvars = None if args.no_tfvars else args.tfvars
     if args.dry_run:
+        bucket = split_s3_uri(model_data)[0]
         return {
             "dry_run": {
-                "model_data_url": model_data,
+                "source": model_data,
+                "publish_to": published_url(bucket, "<sha256>"),
                 "tfvars": str(tfvars),
                 "ssm_parameter": args.ssm_parameter,
             }
         }
-    return publish(session, model_data, tfvars_path=tfvars, ssm_parameter=args.ssm_parameter)
+    return publish(
+        session,
+        model_data,
+        tfvars_path=tfvars,
+        ssm_parameter=args.ssm_parameter,
+        kms_key_arn=settings.kms_key_arn,
+    )
 
 
 def _cmd_predict(args, settings: AwsSettings) -> dict[str, Any]:
     name = args.function_name or function_name_from_stack(args.terraform_dir, args.terraform_outputs)
     return predict(make_session(settings), name, args.image, args.top_k)
+
+
+def _cmd_ec2_run(args, settings: AwsSettings) -> dict[str, Any]:
+    template = args.launch_template or TerraformOutputs.load(args.terraform_dir, args.terraform_outputs).get(
+        "ec2_trainer_launch_template_id"
+    )
+    return start_run(make_session(settings), settings, template, args.run_id)
 
 
 COMMANDS = {
@@ -156,4 +174,5 @@ COMMANDS = {
     "train": _cmd_train,
     "publish": _cmd_publish,
     "predict": _cmd_predict,
+    "ec2-run": _cmd_ec2_run,
 }

@@ -6,6 +6,7 @@ regexes are imported from ``dogbreed.training.metrics``, the training code's sin
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 from collections.abc import Iterable, Mapping
@@ -40,9 +41,9 @@ def to_cli_args(hyperparameters: Mapping[str, str]) -> list[str]:
     return args
 
 
-def check_accepted_by_train_script(hyperparameters: Mapping[str, str]) -> None:
+def check_accepted_by_train_script(hyperparameters: Mapping[str, str]) -> argparse.Namespace:
     """Parse and validate the hyperparameters as train.py will; whatever it rejects is a LauncherError."""
-    from dogbreed.training import train as train_script  # imports torch: only when a job is checked
+    from dogbreed.training import options as train_script  # train.py's parser; imports no torch
 
     stderr = io.StringIO()
     try:
@@ -56,6 +57,21 @@ def check_accepted_by_train_script(hyperparameters: Mapping[str, str]) -> None:
         raise LauncherError(f"train.py does not accept {dict(hyperparameters)}: {reason[0]}") from e
     except train_script.ConfigError as e:
         raise LauncherError(f"train.py does not accept {dict(hyperparameters)}: {e}") from e
+    return args
+
+
+@dataclass(frozen=True)
+class WeightsSource:
+    """The staged weights a job reads: `s3://<bucket>/weights/<arch>/[<file>]` as its `weights` channel."""
+
+    arch: str
+    file_name: str | None  # None: torchvision's DEFAULT file for the arch, whatever is staged there
+
+
+def weights_source(hyperparameters: Mapping[str, str]) -> WeightsSource | None:
+    """What the job's train.py will load with these hyperparameters; None when it trains from scratch."""
+    args = check_accepted_by_train_script(hyperparameters)
+    return WeightsSource(args.arch, args.weights_file) if args.pretrained else None
 
 
 @dataclass(frozen=True)

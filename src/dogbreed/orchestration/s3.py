@@ -1,7 +1,8 @@
 """The project bucket: its layout, and what the launcher writes there (the dataset and the training source).
 
 The prefixes are the ones the stack's IAM policies allow (policies/*.json): the notebook role writes only
-data/ and code/, the training role reads data/, code/ and checkpoints/ and writes models/ and checkpoints/.
+data/ and code/, the training role reads data/, code/, weights/ and checkpoints/ and writes models/ and
+checkpoints/. weights/ is written once by `dogbreed-stage-weights` (dogbreed.pretrained).
 """
 
 from __future__ import annotations
@@ -9,14 +10,20 @@ from __future__ import annotations
 import datetime
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dogbreed.orchestration.errors import LauncherError
 from dogbreed.orchestration.settings import AwsSettings
 from dogbreed.orchestration.source import ShippedWheels, source_tarball
 
+if TYPE_CHECKING:
+    from dogbreed.orchestration.hyperparameters import WeightsSource
+
 STAGING_PREFIX = "code"
 CHECKPOINT_PREFIX = "checkpoints"
 MODEL_PREFIX = "models"
+WEIGHTS_PREFIX = "weights"  # dogbreed.pretrained.files.S3_PREFIX (that module imports torch)
+STAGE_TOOL = "dogbreed-stage-weights"
 
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
@@ -40,6 +47,22 @@ def default_checkpoint_uri(settings: AwsSettings) -> str:
     """A fresh prefix per run: a spot restart of this job resumes from it, a new job never does."""
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
     return f"s3://{settings.bucket}/{CHECKPOINT_PREFIX}/{settings.training_job_base}-{stamp}/"
+
+
+def weights_uri(settings: AwsSettings, weights: WeightsSource) -> str:
+    """The `weights` channel: the arch's folder, or the one file when the job names it."""
+    return f"s3://{settings.bucket}/{WEIGHTS_PREFIX}/{weights.arch}/{weights.file_name or ''}"
+
+
+def check_weights_staged(session, settings: AwsSettings, weights: WeightsSource) -> None:
+    """A job whose channel holds nothing fails only after it starts; say so before it is sent."""
+    bucket, prefix = split_s3_uri(weights_uri(settings, weights))
+    s3 = session.boto_session.client("s3", region_name=settings.region)
+    if not s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1).get("KeyCount"):
+        raise LauncherError(
+            f"no pretrained {weights.arch} weights in s3://{bucket}/{prefix}: stage them once with "
+            f"`{STAGE_TOOL} --arch {weights.arch}`, or pass --hp pretrained=false"
+        )
 
 
 def sse_args(settings: AwsSettings) -> dict[str, str]:

@@ -3,7 +3,8 @@
 Both kinds of job run the same code: ``train.py`` and the package as one KMS-encrypted sourcedir.tar.gz in
 S3 (``SourceCode.source_dir`` takes "an s3 uri ... to tar.gz file", sagemaker/core/training/configs.py;
 the SDK's ``sm_train.sh`` unpacks it before the entry point runs, sagemaker/train/model_trainer.py
-``_prepare_train_script``).
+``_prepare_train_script``). Both run in the stack's network with KMS where AWS allows it (job_security.py);
+a pretrained run reads the staged weights from its ``weights`` channel (dogbreed.pretrained).
 """
 
 from __future__ import annotations
@@ -11,14 +12,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from dogbreed.orchestration import job_security
 from dogbreed.orchestration.errors import LauncherError
-from dogbreed.orchestration.hyperparameters import BATCH_SIZE, FREEZE_BACKBONE, LEARNING_RATE, objective
-from dogbreed.orchestration.s3 import default_data_uri, model_output_uri
+from dogbreed.orchestration.hyperparameters import (
+    BATCH_SIZE,
+    FREEZE_BACKBONE,
+    LEARNING_RATE,
+    objective,
+    weights_source,
+)
+from dogbreed.orchestration.s3 import default_data_uri, model_output_uri, weights_uri
 from dogbreed.orchestration.settings import AwsSettings
 from dogbreed.orchestration.source import ENTRY_POINT, REQUIREMENTS, ShippedWheels
 from dogbreed.orchestration.specs import JobSpec, TrainSpec, TuneSpec
 
 DATA_CHANNEL = "training"
+WEIGHTS_CHANNEL = "weights"  # train.py's --weights-dir defaults to SM_CHANNEL_WEIGHTS
 
 
 def resolve_image_uri(spec: JobSpec, region: str) -> str:
@@ -84,9 +93,10 @@ def trainer_configs(spec: JobSpec, settings: AwsSettings, source_uri: str) -> di
             instance_type=spec.instance_type,
             instance_count=spec.instance_count,
             volume_size_in_gb=spec.volume_size_gb,
-            volume_kms_key_id=settings.kms_key_arn,
+            volume_kms_key_id=job_security.volume_kms_key(spec.instance_type, settings),
             enable_managed_spot_training=spec.spot,
         ),
+        networking=job_security.networking(settings),
         stopping_condition=StoppingCondition(
             max_runtime_in_seconds=spec.max_run_seconds,
             max_wait_time_in_seconds=spec.wait_seconds() if spec.spot else None,
@@ -99,9 +109,13 @@ def trainer_configs(spec: JobSpec, settings: AwsSettings, source_uri: str) -> di
 
 
 def data_inputs(spec: JobSpec, settings: AwsSettings) -> list:
+    """The dataset, and the staged pretrained weights when train.py will load them."""
     from sagemaker.core.training.configs import InputData
 
-    return [InputData(channel_name=DATA_CHANNEL, data_source=spec.data_uri or default_data_uri(settings))]
+    inputs = [InputData(channel_name=DATA_CHANNEL, data_source=spec.data_uri or default_data_uri(settings))]
+    if (weights := weights_source(spec.hyperparameters)) is not None:
+        inputs.append(InputData(channel_name=WEIGHTS_CHANNEL, data_source=weights_uri(settings, weights)))
+    return inputs
 
 
 def torchrun(spec: TrainSpec):

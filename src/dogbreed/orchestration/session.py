@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 
+from dogbreed.orchestration import job_security
 from dogbreed.orchestration.s3 import STAGING_PREFIX
 from dogbreed.orchestration.settings import AwsSettings
 
@@ -44,11 +45,14 @@ def stack_bucket_session_class() -> type:
 
 
 def make_session(settings: AwsSettings):
-    """A SageMaker session staging uploads in the project bucket (never a sagemaker-<account> default)."""
+    """A SageMaker session staging uploads in the project bucket (never a sagemaker-<account> default), whose
+    job requests are completed and checked by job_security (network, KMS) before they leave."""
     import boto3
 
+    boto_session = boto3.Session(region_name=settings.region)
+    job_security.register(boto_session.events, settings)
     return stack_bucket_session_class()(
-        boto_session=boto3.Session(region_name=settings.region),
+        boto_session=boto_session,
         stack_bucket=settings.bucket,
         default_bucket_prefix=STAGING_PREFIX,
     )

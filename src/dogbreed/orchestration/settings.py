@@ -1,9 +1,15 @@
-"""Where the launcher's AWS values come from: flags first, then the root stack's `terraform output -json`."""
+"""Where the launcher's AWS values come from: flags first, then the root stack's `terraform output -json`.
+
+The outputs are read from a saved copy when one is named (`--terraform-outputs`, else the environment variable
+DOGBREED_TF_OUTPUTS, which the notebook instance's lifecycle configuration sets for its kernel), otherwise by
+running `terraform output -json` in the root stack's directory.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -17,6 +23,7 @@ from dogbreed.utils.repo import TERRAFORM_DIR
 DEFAULT_TERRAFORM_DIR = TERRAFORM_DIR
 # The root stack's default `name`; its IAM policies only allow SageMaker jobs named <name>-*.
 DEFAULT_JOB_PREFIX = "dogbreed"
+OUTPUTS_FILE_VARIABLE = "DOGBREED_TF_OUTPUTS"
 
 log = logging.getLogger("launch")
 
@@ -32,6 +39,7 @@ class TerraformOutputs:
     def load(
         cls, terraform_dir: Path = DEFAULT_TERRAFORM_DIR, outputs_file: Path | None = None
     ) -> TerraformOutputs:
+        outputs_file = outputs_file or os.environ.get(OUTPUTS_FILE_VARIABLE) or None
         if outputs_file is not None:
             return cls(_unwrap_outputs(_read_json(Path(outputs_file))), f"{outputs_file}")
         return cls(_run_terraform_output(Path(terraform_dir)), f"terraform -chdir={terraform_dir} output")
@@ -84,10 +92,21 @@ class AwsSettings:
     training_role_arn: str
     kms_key_arn: str | None = None
     job_prefix: str = DEFAULT_JOB_PREFIX
+    # Where jobs run: the stack's private subnets and the training security group (VpcConfig of every job).
+    subnet_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
 
     @property
     def training_job_base(self) -> str:
         return self.job_prefix
+
+    def check_network(self) -> None:
+        """Jobs run only inside the stack's network (the notebook role allows no other)."""
+        if not (self.subnet_ids and self.security_group_ids):
+            raise LauncherError(
+                "no subnets or security group for the jobs: pass --subnet and --security-group, or apply the "
+                "root stack (outputs training_subnet_ids, training_security_group_ids)"
+            )
 
     @property
     def tuning_job_base(self) -> str:
@@ -101,7 +120,10 @@ _SETTING_SOURCES = {
     "training_role_arn": ("--role", "training_role_arn"),
     "kms_key_arn": ("--kms-key", "kms_key_arn"),
     "job_prefix": ("--job-prefix", "name"),
+    "subnet_ids": ("--subnet", "training_subnet_ids"),
+    "security_group_ids": ("--security-group", "training_security_group_ids"),
 }
+REQUIRED = ("region", "bucket", "training_role_arn")
 
 
 def resolve_settings(
@@ -111,6 +133,8 @@ def resolve_settings(
     role: str | None = None,
     kms_key: str | None = None,
     job_prefix: str | None = None,
+    subnets: list[str] | None = None,
+    security_groups: list[str] | None = None,
     terraform_dir: Path = DEFAULT_TERRAFORM_DIR,
     terraform_outputs: Path | None = None,
 ) -> AwsSettings:
@@ -121,18 +145,30 @@ def resolve_settings(
         "training_role_arn": role,
         "kms_key_arn": kms_key,
         "job_prefix": job_prefix,
+        "subnet_ids": subnets,
+        "security_group_ids": security_groups,
     }
     outputs: TerraformOutputs | None = None
-    resolved: dict[str, str | None] = {}
+    resolved: dict[str, Any] = {}
     for name, value in given.items():
         if not value:
             outputs = outputs or TerraformOutputs.load(terraform_dir, terraform_outputs)
             value = outputs.get(_SETTING_SOURCES[name][1])
         resolved[name] = value or None
-    for name in ("region", "bucket", "training_role_arn"):
+    for name in REQUIRED:
         if not resolved[name]:
             flag, output = _SETTING_SOURCES[name]
             where = outputs.origin if outputs else "terraform output"
             raise LauncherError(f"no {name}: pass {flag} or apply the root stack so `{where}` has `{output}`")
+    for name in ("subnet_ids", "security_group_ids"):
+        resolved[name] = _id_list(resolved[name] or [], _SETTING_SOURCES[name][0])
     resolved["job_prefix"] = resolved["job_prefix"] or DEFAULT_JOB_PREFIX
     return AwsSettings(**resolved)
+
+
+def _id_list(value: Any, flag: str) -> tuple[str, ...]:
+    """A list of subnet or security group ids (an output holds a JSON list; flags repeat)."""
+    values = [value] if isinstance(value, str) else list(value)
+    if not all(isinstance(v, str) and v.strip() for v in values):
+        raise LauncherError(f"{flag} takes ids such as subnet-0abc / sg-0abc, got {value!r}")
+    return tuple(v.strip() for v in values)

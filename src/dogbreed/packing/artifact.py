@@ -24,7 +24,8 @@ import torch
 
 import dogbreed
 from dogbreed.model import build_model
-from dogbreed.packing.serving_build import PackOptions, build_serving
+from dogbreed.packing.options import PackOptions
+from dogbreed.packing.serving_build import build_serving
 from dogbreed.training import checkpoint
 from dogbreed.utils.fileio import atomic_write
 

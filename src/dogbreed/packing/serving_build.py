@@ -28,38 +28,18 @@ import torch
 from dogbreed.data.dogimages import index_split
 from dogbreed.packing import quantize, wheels
 from dogbreed.packing.gate import FP32_MAX_PROBABILITY_DIFF, GateThresholds, compare, judge
+from dogbreed.packing.options import PackOptions
 from dogbreed.preprocessing import Preprocessing
 from dogbreed.serving.runtime import ONNX_RUNTIME, TORCH_RUNTIME
 
 log = logging.getLogger(__name__)
 
-PRECISIONS = ("auto", "int8", "fp32")
 INT8_FILE, FP32_ONNX_FILE, TORCH_FILE = "model.int8.onnx", "model.onnx", "model.pt"
 WHEELS_DIR = "wheels"  # under code/
-DEFAULT_CALIBRATION_IMAGES = 128
 
 
 class PackError(RuntimeError):
     """The requested serving precision cannot be shipped."""
-
-
-@dataclass(frozen=True)
-class PackOptions:
-    precision: str = "auto"
-    data_dir: Path | None = None  # dogImages layout: train/ calibrates, valid/ validates
-    wheelhouse: Path | None = None  # where the serving runtime's wheels are found
-    serving_python: str = wheels.SERVING_PYTHON  # the container's CPython, which the wheels must fit
-    thresholds: GateThresholds = field(default_factory=GateThresholds)
-    calibration_images: int = DEFAULT_CALIBRATION_IMAGES
-    batch_size: int = 32
-
-    def __post_init__(self):
-        if self.precision not in PRECISIONS:
-            raise ValueError(
-                f"serving precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}"
-            )
-        if self.calibration_images < 1:
-            raise ValueError(f"calibration images must be positive, got {self.calibration_images}")
 
 
 @dataclass

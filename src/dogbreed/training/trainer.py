@@ -25,13 +25,10 @@ from dogbreed.training.distributed import (
 )
 from dogbreed.training.engine import EpochResult, Precision, evaluate, train_one_epoch
 from dogbreed.training.metrics import format_line, write_metrics_json
+from dogbreed.training.options import ConfigError
 from dogbreed.training.plots import plot_training_curves
 
 log = logging.getLogger(__name__)
-
-
-class ConfigError(ValueError):
-    """A flag value or the checkpoint directory does not fit this run."""
 
 
 @dataclass

@@ -13,6 +13,10 @@ module "network" {
   kms_key_arn = module.data_bucket.kms_key_arn
   workload_security_groups = {
     notebook = { description = "Notebook instance: no inbound, HTTPS out to VPC endpoints and S3 only" }
+    training = {
+      description         = "SageMaker training and tuning jobs: all traffic within the group, HTTPS out to VPC endpoints and S3"
+      enable_self_traffic = true
+    }
   }
 }
 
@@ -36,4 +40,7 @@ module "notebook" {
   bucket_name              = module.data_bucket.bucket_name
   training_role_arn        = module.training_role.role_arn
   idle_minutes_before_stop = 30
+
+  training_subnet_ids         = module.network.private_subnet_ids
+  training_security_group_ids = [module.network.security_group_ids["training"]]
 }

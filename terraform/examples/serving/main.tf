@@ -1,4 +1,5 @@
-# A model already in the project bucket, served by an autoscaled endpoint behind the IAM-authenticated Lambda.
+# A published model (dogbreed-launch publish: models/published/<sha256>/model.tar.gz in the project bucket), served
+# by an autoscaled endpoint behind the IAM-authenticated Lambda.
 module "data_bucket" {
   source = "../../modules/data_bucket"
 
@@ -9,12 +10,13 @@ module "endpoint" {
   source = "../../modules/endpoint"
 
   name                            = "${var.name}-endpoint"
-  model_data_url                  = "s3://${module.data_bucket.bucket_name}/${var.model_key}"
+  model_data_url                  = "s3://${module.data_bucket.bucket_name}/models/published/${var.model_sha256}/model.tar.gz"
+  model_sha256                    = var.model_sha256
   bucket_name                     = module.data_bucket.bucket_name
   kms_key_arn                     = module.data_bucket.kms_key_arn
   kms_key_project_tag             = module.data_bucket.kms_key_project_tag
   instance_type                   = "ml.c5.xlarge"
-  min_capacity                    = 1
+  min_capacity                    = 2
   max_capacity                    = 3
   target_invocations_per_instance = 150
 }

@@ -10,10 +10,10 @@ variable "name" {
   default     = "dogbreed-demo"
 }
 
-variable "model_key" {
-  description = "Key of model.tar.gz in the project bucket."
+variable "model_sha256" {
+  description = "SHA-256 of the published model.tar.gz (its key is models/published/<sha256>/model.tar.gz)."
   type        = string
-  default     = "models/example/model.tar.gz"
+  default     = "1a1f4502024df8a68d12e64bb2364ad6308d04ed0a7d5e8300a676ec70867140"
 }
 
 variable "package_path" {

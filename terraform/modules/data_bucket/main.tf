@@ -50,10 +50,23 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   }
 }
 
-# Rendered from a name-derived ARN so the policy is fully known at plan time (and visible to the gates).
+# Rendered from a name-derived ARN so the policy is fully known at plan time (and visible to the gates): TLS only,
+# and the write-once prefixes (policies/s3_bucket_write_once.json) when there are any.
+locals {
+  bucket_policy_documents = concat(
+    [jsondecode(templatefile("${local.policies}/s3_bucket_tls_only.json", { bucket_arn = local.bucket_arn }))],
+    length(var.write_once_prefixes) == 0 ? [] : [jsondecode(templatefile("${local.policies}/s3_bucket_write_once.json", {
+      write_once_object_arns = jsonencode([for prefix in var.write_once_prefixes : "${local.bucket_arn}/${prefix}*"])
+    }))],
+  )
+}
+
 resource "aws_s3_bucket_policy" "this" {
   bucket = aws_s3_bucket.this.id
-  policy = templatefile("${local.policies}/s3_bucket_tls_only.json", { bucket_arn = local.bucket_arn })
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = flatten([for document in local.bucket_policy_documents : document.Statement])
+  })
 
   depends_on = [aws_s3_bucket_public_access_block.this]
 }

@@ -50,6 +50,17 @@ variable "prefix_expiration_days" {
   }
 }
 
+variable "write_once_prefixes" {
+  description = "Prefixes (ending in /) whose objects are write-once: the bucket policy refuses every PutObject without If-None-Match: * (S3 conditional writes, so an existing key is never overwritten) and every plain DeleteObject (a delete marker would free the key). dogbreed-launch publish writes models/published/<sha256>/model.tar.gz that way."
+  type        = list(string)
+  default     = ["models/published/"]
+
+  validation {
+    condition     = alltrue([for prefix in var.write_once_prefixes : can(regex("^([a-z0-9_-]+/)+$", prefix))])
+    error_message = "Every write-once prefix must be lower-case key segments ending with /, e.g. models/published/."
+  }
+}
+
 variable "kms_deletion_window_in_days" {
   description = "Waiting period before the customer key is deleted (AWS allows 7-30)."
   type        = number

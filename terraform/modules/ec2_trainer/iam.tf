@@ -1,6 +1,6 @@
 resource "aws_iam_role" "this" {
   name               = local.name
-  description        = "EC2 trainer: reads data/ and code/, writes ec2-runs/ of the project bucket."
+  description        = "EC2 trainer: reads data/, code/ and weights/, reads and writes ec2-runs/ of the project bucket."
   assume_role_policy = file("${local.policies}/trust_ec2.json")
   tags               = var.tags
 }

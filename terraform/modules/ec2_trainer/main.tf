@@ -18,38 +18,65 @@ locals {
     }
   ]...)
   user_data = templatefile(var.user_data_template, {
-    code_s3_uri   = "s3://${var.bucket_name}/code/"
-    data_s3_uri   = var.data_s3_uri
-    output_s3_uri = "s3://${var.bucket_name}/ec2-runs/"
-    train_args    = var.train_args
+    code_s3_uri    = "s3://${var.bucket_name}/code/"
+    data_s3_uri    = var.data_s3_uri
+    weights_s3_uri = "s3://${var.bucket_name}/weights/"
+    output_s3_uri  = "s3://${var.bucket_name}/ec2-runs/"
+    train_args     = var.train_args
   })
 }
 
-resource "aws_instance" "this" {
-  ami                                  = coalesce(var.ami_id, try(nonsensitive(data.aws_ssm_parameter.dlami[0].value), null))
+# The module owns a launch template, never an instance: a run starts only when a person runs
+# `dogbreed-launch ec2-run --run-id <id>` (RunInstances from this template, tagged RunId), so no `terraform apply`
+# ever launches, relaunches or replaces a training run. The run id survives restarts: the same id resumes
+# from the checkpoints in S3 (ec2/bootstrap.sh).
+resource "aws_launch_template" "this" {
+  name                                 = local.name
+  description                          = "dogbreed EC2 trainer: started by dogbreed-launch ec2-run, never by Terraform."
+  image_id                             = coalesce(var.ami_id, try(nonsensitive(data.aws_ssm_parameter.dlami[0].value), null))
   instance_type                        = var.instance_type
-  subnet_id                            = var.subnet_id
-  vpc_security_group_ids               = var.security_group_ids
-  iam_instance_profile                 = aws_iam_instance_profile.this.name
   instance_initiated_shutdown_behavior = "terminate" # the bootstrap powers off when training ends
   ebs_optimized                        = true
-  monitoring                           = true
-  user_data_base64                     = base64encode(local.user_data)
-  user_data_replace_on_change          = true
+  user_data                            = base64encode(local.user_data)
+  update_default_version               = true
+
+  iam_instance_profile {
+    name = aws_iam_instance_profile.this.name
+  }
+
+  network_interfaces {
+    subnet_id                   = var.subnet_id
+    security_groups             = var.security_group_ids
+    associate_public_ip_address = false
+    delete_on_termination       = true
+  }
 
   metadata_options {
     http_endpoint               = "enabled"
     http_tokens                 = "required"
     http_put_response_hop_limit = 1
+    instance_metadata_tags      = "enabled" # the bootstrap reads its RunId tag from IMDS
   }
 
-  root_block_device {
-    volume_type = "gp3"
-    volume_size = var.root_volume_size_gb
-    encrypted   = true
-    kms_key_id  = var.kms_key_arn
+  monitoring {
+    enabled = true
   }
 
+  block_device_mappings {
+    device_name = var.root_device_name
+
+    ebs {
+      volume_type           = "gp3"
+      volume_size           = var.root_volume_size_gb
+      encrypted             = true
+      kms_key_id            = var.kms_key_arn
+      delete_on_termination = true
+    }
+  }
+
+  # One-time spot, terminated on interruption: EC2 never restarts it on its own. A persistent request would
+  # re-open when the finished instance shuts down and launch the run again (EC2 User Guide, "Terminate a Spot
+  # Instance"), and user data runs on the first boot only; resuming is `ec2-run` with the same run id.
   dynamic "instance_market_options" {
     for_each = var.use_spot ? [1] : []
     content {
@@ -61,7 +88,17 @@ resource "aws_instance" "this" {
     }
   }
 
-  tags = merge(var.tags, { Name = local.name })
+  tag_specifications {
+    resource_type = "instance"
+    tags          = merge(var.tags, { Name = local.name })
+  }
+
+  tag_specifications {
+    resource_type = "volume"
+    tags          = merge(var.tags, { Name = local.name })
+  }
+
+  tags = var.tags
 
   depends_on = [aws_s3_object.code]
 }

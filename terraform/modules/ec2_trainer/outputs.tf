@@ -1,14 +1,19 @@
-output "instance_id" {
-  description = "ID of the trainer instance (connect with aws ssm start-session)."
-  value       = aws_instance.this.id
+output "launch_template_id" {
+  description = "Launch template of the trainer: `dogbreed-launch ec2-run --run-id <id>` starts a run from it."
+  value       = aws_launch_template.this.id
+}
+
+output "launch_template_name" {
+  description = "Name of the trainer's launch template."
+  value       = aws_launch_template.this.name
 }
 
 output "role_arn" {
-  description = "ARN of the instance role."
+  description = "ARN of the instance role (passed to EC2 through the launch template's instance profile)."
   value       = aws_iam_role.this.arn
 }
 
 output "output_s3_uri" {
-  description = "Where the run writes its model and metrics."
+  description = "Where each run writes its checkpoints, model and metrics: <output_s3_uri><run id>/."
   value       = "s3://${var.bucket_name}/ec2-runs/"
 }

@@ -37,9 +37,20 @@ variable "dlami_ssm_parameter" {
 }
 
 variable "use_spot" {
-  description = "Run as a one-time spot instance (cheaper; may be interrupted — training resumes from checkpoints)."
+  description = "Launch runs as one-time spot instances (cheaper; an interrupted run resumes from its last S3 checkpoint when started again with the same run id)."
   type        = bool
   default     = false
+}
+
+variable "root_device_name" {
+  description = "Root device of the AMI, where the encrypted gp3 root volume is attached (/dev/sda1 on the Ubuntu Deep Learning AMIs)."
+  type        = string
+  default     = "/dev/sda1"
+
+  validation {
+    condition     = can(regex("^/dev/(sd[a-z][0-9]*|xvd[a-z]+)$", var.root_device_name))
+    error_message = "root_device_name must be a block device name such as /dev/sda1 or /dev/xvda."
+  }
 }
 
 variable "root_volume_size_gb" {
@@ -73,7 +84,7 @@ variable "security_group_ids" {
 }
 
 variable "bucket_name" {
-  description = "Project bucket: code/ and data/ are read, ec2-runs/ is written."
+  description = "Project bucket: code/, data/ and weights/ are read, ec2-runs/ is read and written (checkpoints, results)."
   type        = string
 }
 
@@ -88,7 +99,7 @@ variable "kms_key_project_tag" {
 }
 
 variable "user_data_template" {
-  description = "Path of the bootstrap template (ec2/user_data.sh.tftpl), rendered with code_s3_uri, data_s3_uri, output_s3_uri and train_args."
+  description = "Path of the bootstrap template (ec2/user_data.sh.tftpl), rendered with code_s3_uri, data_s3_uri, weights_s3_uri, output_s3_uri and train_args."
   type        = string
 }
 

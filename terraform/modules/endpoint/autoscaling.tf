@@ -1,5 +1,16 @@
+locals {
+  autoscaled = !local.serverless && var.enable_autoscaling
+  # Keyed by instance type. AWS refuses an update that changes the instance type of a variant registered as a
+  # scalable target ("delete any scaling policies ... and deregister the variant as a scalable target" first,
+  # register it again afterwards: endpoint-scaling-update.html). A new key makes Terraform destroy the old
+  # policy and target before it updates the endpoint (a dependent's destroy precedes its dependency's update,
+  # hashicorp/terraform docs/destroying.md) and register the new ones after: the documented procedure in one
+  # apply. A model update on the same instance type keeps the target, as AWS allows.
+  scaling_keys = local.autoscaled ? toset([var.instance_type]) : toset([])
+}
+
 resource "aws_appautoscaling_target" "this" {
-  count = var.enable_autoscaling ? 1 : 0
+  for_each = local.scaling_keys
 
   service_namespace  = "sagemaker"
   resource_id        = "endpoint/${aws_sagemaker_endpoint.this.name}/variant/${var.variant_name}"
@@ -9,13 +20,13 @@ resource "aws_appautoscaling_target" "this" {
 }
 
 resource "aws_appautoscaling_policy" "invocations_per_instance" {
-  count = var.enable_autoscaling ? 1 : 0
+  for_each = aws_appautoscaling_target.this
 
   name               = "${var.name}-invocations-per-instance"
   policy_type        = "TargetTrackingScaling"
-  service_namespace  = aws_appautoscaling_target.this[0].service_namespace
-  resource_id        = aws_appautoscaling_target.this[0].resource_id
-  scalable_dimension = aws_appautoscaling_target.this[0].scalable_dimension
+  service_namespace  = each.value.service_namespace
+  resource_id        = each.value.resource_id
+  scalable_dimension = each.value.scalable_dimension
 
   target_tracking_scaling_policy_configuration {
     target_value       = var.target_invocations_per_instance

@@ -18,6 +18,12 @@ resource "aws_iam_role_policy" "this" {
     notebook_name       = var.name
     bucket              = var.bucket_name
     kms_key_project_tag = var.kms_key_project_tag
+    kms_key_arn         = var.kms_key_arn
     training_role_arn   = var.training_role_arn
+    # Jobs only in these subnets and security groups, on these instance types (policies/notebook.json).
+    training_subnet_ids_json          = jsonencode(var.training_subnet_ids)
+    training_security_group_ids_json  = jsonencode(var.training_security_group_ids)
+    ebs_instance_types_json           = jsonencode(var.training_instance_types.ebs_only)
+    local_storage_instance_types_json = jsonencode(var.training_instance_types.local_storage)
   })
 }

@@ -5,6 +5,24 @@ data "aws_caller_identity" "current" {}
 locals {
   role_name = "${var.name}-notebook"
   policies  = "${path.module}/../../../policies"
+  # What the launcher reads as the root stack's outputs; the kernel finds it through $DOGBREED_TF_OUTPUTS.
+  launcher_settings = {
+    region                      = data.aws_region.current.name
+    data_bucket_name            = var.bucket_name
+    kms_key_arn                 = var.kms_key_arn
+    training_role_arn           = var.training_role_arn
+    training_subnet_ids         = var.training_subnet_ids
+    training_security_group_ids = var.training_security_group_ids
+    name                        = var.job_name_prefix
+  }
+  on_start = base64encode(templatefile("${path.module}/on_start.sh.tftpl", {
+    idle_minutes       = var.idle_minutes_before_stop
+    stop_when_idle_py  = file("${path.module}/stop_when_idle.py")
+    kernel_install_sh  = file("${path.module}/install_kernel.sh")
+    code_s3_uri        = "s3://${var.bucket_name}/${var.code_s3_prefix}"
+    launcher_settings  = jsonencode(local.launcher_settings)
+    kernel_base_python = var.kernel_base_python
+  }))
 }
 
 resource "aws_sagemaker_notebook_instance" "this" {
@@ -28,9 +46,13 @@ resource "aws_sagemaker_notebook_instance" "this" {
 }
 
 resource "aws_sagemaker_notebook_instance_lifecycle_configuration" "this" {
-  name = "${var.name}-stop-when-idle"
-  on_start = base64encode(templatefile("${path.module}/on_start.sh.tftpl", {
-    idle_minutes      = var.idle_minutes_before_stop
-    stop_when_idle_py = file("${path.module}/stop_when_idle.py")
-  }))
+  name     = "${var.name}-stop-when-idle"
+  on_start = local.on_start
+
+  lifecycle {
+    precondition {
+      condition     = length(local.on_start) <= 16384
+      error_message = "The on-start script is over 16384 characters once base64-encoded (NotebookInstanceLifecycleHook.Content)."
+    }
+  }
 }

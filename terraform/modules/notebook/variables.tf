@@ -73,6 +73,78 @@ variable "training_role_arn" {
   }
 }
 
+variable "training_subnet_ids" {
+  description = "Private subnets the notebook's training and tuning jobs must run in (sagemaker:VpcSubnets); also written into the launcher's settings on the instance."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.training_subnet_ids) >= 1 && length(var.training_subnet_ids) <= 16
+    error_message = "training_subnet_ids must list 1 to 16 subnets (VpcConfig.Subnets)."
+  }
+  validation {
+    condition     = alltrue([for id in var.training_subnet_ids : can(regex("^subnet-[0-9a-z]+$", id))])
+    error_message = "training_subnet_ids must be subnet IDs such as subnet-0123456789abcdef0."
+  }
+}
+
+variable "training_security_group_ids" {
+  description = "Security groups the notebook's training and tuning jobs must use (sagemaker:VpcSecurityGroupIds)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.training_security_group_ids) >= 1 && length(var.training_security_group_ids) <= 5
+    error_message = "training_security_group_ids must list 1 to 5 security groups (VpcConfig.SecurityGroupIds)."
+  }
+  validation {
+    condition     = alltrue([for id in var.training_security_group_ids : can(regex("^sg-[0-9a-z]+$", id))])
+    error_message = "training_security_group_ids must be security group IDs such as sg-0123456789abcdef0."
+  }
+}
+
+variable "training_instance_types" {
+  description = "Instance types the notebook may start jobs on (sagemaker:InstanceTypes patterns), split by AWS's KMS rule: ebs_only types must carry the stack's volume key, local_storage types (NVMe instance storage, encrypted by the instance) must carry none (CreateTrainingJob refuses it)."
+  type = object({
+    ebs_only      = optional(list(string), ["ml.m5.*", "ml.c5.*", "ml.m6i.*", "ml.c6i.*", "ml.p3.*"])
+    local_storage = optional(list(string), ["ml.g4dn.*", "ml.g5.*", "ml.g6.*", "ml.g6e.*", "ml.p3dn.*", "ml.p4d.*", "ml.p4de.*", "ml.p5.*"])
+  })
+  default = {}
+
+  validation {
+    condition     = alltrue([for t in concat(var.training_instance_types.ebs_only, var.training_instance_types.local_storage) : can(regex("^ml\\.[a-z0-9-]+\\.(\\*|[0-9a-z]+)$", t))])
+    error_message = "training_instance_types entries must be ml.<family>.<size> or ml.<family>.*."
+  }
+  validation {
+    condition     = length(setintersection(var.training_instance_types.ebs_only, var.training_instance_types.local_storage)) == 0
+    error_message = "An instance type cannot be both ebs_only and local_storage."
+  }
+  validation {
+    condition     = length(var.training_instance_types.ebs_only) + length(var.training_instance_types.local_storage) >= 1
+    error_message = "training_instance_types must allow at least one instance type."
+  }
+}
+
+variable "code_s3_prefix" {
+  description = "Where the lifecycle configuration finds the launcher's code and wheelhouse (dogbreed-build-notebook-bundle uploads them): s3://<bucket>/<code_s3_prefix>{dogbreed-mlops.tar.gz,wheels/}."
+  type        = string
+  default     = "code/notebook/"
+
+  validation {
+    condition     = can(regex("^code/([a-z0-9._-]+/)*$", var.code_s3_prefix))
+    error_message = "code_s3_prefix must be a folder under code/ ending with / (the notebook role reads code/*)."
+  }
+}
+
+variable "kernel_base_python" {
+  description = "Interpreter the launcher's kernel environment is created from (python -m venv); the platform's conda python3 environment by default. Its major.minor must match the wheelhouse (the lifecycle log says so when it does not)."
+  type        = string
+  default     = "/home/ec2-user/anaconda3/envs/python3/bin/python"
+
+  validation {
+    condition     = startswith(var.kernel_base_python, "/")
+    error_message = "kernel_base_python must be an absolute path."
+  }
+}
+
 variable "volume_size_gb" {
   description = "Size of the notebook's ML storage volume."
   type        = number

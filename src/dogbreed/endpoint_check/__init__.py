@@ -1,0 +1,1 @@
+"""dogbreed-check-endpoint: after `terraform apply`, fail unless the endpoint serves what was deployed."""
