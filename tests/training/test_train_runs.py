@@ -51,7 +51,9 @@ def assert_complete_run(run: TrainingRun, epochs: int, world_size: int) -> dict:
     assert (run.output_dir / "training_curves.png").read_bytes().startswith(PNG_SIGNATURE)
     metrics = json.loads((run.output_dir / "metrics.json").read_text())
     assert metrics["world_size"] == world_size
-    assert metrics["serving"] == {key: value for key, value in meta["serving"].items() if key != "calibration"}
+    assert metrics["serving"] == {
+        key: value for key, value in meta["serving"].items() if key != "calibration"
+    }
 
     parsed = parse_metrics(run.result.stdout)
     assert parsed["epoch"] == list(range(1, epochs + 1)), "one metric line per epoch, printed by rank 0 only"

@@ -174,6 +174,6 @@ def unshare_prefix() -> list[str]:
 
 
 def python_version(python: Path) -> str:
-    """"3.11": the major.minor version of an interpreter (what wheels shipped to its stack must fit)."""
+    """The major.minor version of an interpreter, e.g. "3.11" (what wheels shipped to its stack must fit)."""
     probe = [str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
     return subprocess.run(probe, capture_output=True, text=True, check=True).stdout.strip()

@@ -36,7 +36,9 @@ class GateThresholds:
         if self.max_accuracy_drop_points < 0:
             raise ValueError(f"max accuracy drop must not be negative, got {self.max_accuracy_drop_points}")
         if self.max_probability_diff is not None and not 0.0 <= self.max_probability_diff <= 1.0:
-            raise ValueError(f"max probability difference must be within 0..1, got {self.max_probability_diff}")
+            raise ValueError(
+                f"max probability difference must be within 0..1, got {self.max_probability_diff}"
+            )
 
 
 @dataclass(frozen=True)

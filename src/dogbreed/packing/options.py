@@ -1,6 +1,7 @@
-"""The packing options train.py and dogbreed-pack share: serving precision, the gate's thresholds, calibration,
-the wheelhouse and the container's Python. Imports no torch: train.py's parser (dogbreed.training.options)
-adds these flags, and the launcher checks a job's hyperparameters with that parser without torch."""
+"""The packing options train.py and dogbreed-pack share: serving precision, the gate's thresholds,
+calibration, the wheelhouse and the container's Python. Imports no torch: train.py's parser
+(dogbreed.training.options) adds these flags, and the launcher checks a job's hyperparameters with that
+parser without torch."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ class PackOptions:
             )
         if self.calibration_images < 1:
             raise ValueError(f"calibration images must be positive, got {self.calibration_images}")
+
 
 # Where the wheels are when --wheelhouse is not given: beside the package in a training job's source dir
 # (dogbreed.orchestration.source ships wheelhouse/ next to dogbreed/), else the checkout's build/wheelhouse
