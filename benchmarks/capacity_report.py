@@ -77,7 +77,7 @@ def summary_rows(
                 )
             )
     if best["ours"] and best["course"]:
-        ratio = best["ours"].throughput_rps / best["course"].throughput_rps
+        ratio = float(best["ours"].throughput_rps / best["course"].throughput_rps)  # steps hold numpy floats
         rows.append(
             SummaryRow(
                 "max sustainable throughput, ours over the course deployment",

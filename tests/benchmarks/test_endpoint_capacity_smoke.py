@@ -41,9 +41,11 @@ def test_quick_run_writes_results_plot_and_a_consistent_target(quick_run):
 
     assert exit_code == 0
     for name in ("ours", "course"):
-        steps = details["deployments"][name]["steps"]
-        assert [step["concurrency"] for step in steps] == [1, 2]
-        assert all(step["requests"] > 0 and step["failures"] == 0 for step in steps)
+        deployment = details["deployments"][name]
+        steps = deployment["steps"]
+        assert [step["concurrency"] for step in steps] == [1, 2][: len(steps)]
+        assert len(steps) == 2 or deployment["stop_reason"].startswith("concurrency 1 broke the SLO")
+        assert all(step["requests"] > 0 for step in steps)
     assert details["max_sustainable_rps"] == details["deployments"]["ours"]["max_sustainable_rps"]
     latency = details["sequential_latency"]
     assert latency["ours"]["requests"] > 0 and latency["course"]["requests"] == latency["ours"]["requests"]
