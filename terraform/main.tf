@@ -46,6 +46,9 @@ module "data_bucket" {
   source = "./modules/data_bucket"
 
   name = var.name
+  # Teardown: destroy deletes the bucket's data only when the user opted in (README, "Teardown").
+  force_destroy               = var.allow_destroy_data
+  kms_deletion_window_in_days = var.allow_destroy_data ? 7 : 30
   # The stack's log groups (the Lambda's, the endpoint's, the training jobs', the flow logs'): the only ones the
   # key's CloudWatch Logs statement admits.
   log_group_names = [
@@ -171,4 +174,18 @@ module "predict_lambda" {
   kms_key_arn                = module.data_bucket.kms_key_arn
   kms_key_project_tag        = module.data_bucket.kms_key_project_tag
   permissions_boundary       = local.permissions_boundary
+}
+
+module "budget" {
+  source = "./modules/budget"
+  count  = var.budget.create ? 1 : 0
+
+  name                         = "${var.name}-monthly"
+  project_tag_value            = var.name
+  monthly_limit_usd            = var.budget.monthly_limit_usd
+  alert_threshold_percent      = var.budget.alert_threshold_percent
+  forecast_alert               = var.budget.forecast_alert
+  alert_emails                 = var.budget.alert_emails
+  alert_sns_topic_arns         = var.budget.alert_sns_topic_arns
+  activate_cost_allocation_tag = var.budget.activate_cost_allocation_tag
 }

@@ -73,6 +73,11 @@ output "name" {
   value       = var.name
 }
 
+output "budget_name" {
+  description = "Name of the AWS Budgets budget; null when budget.create is false."
+  value       = try(module.budget[0].name, null)
+}
+
 output "ec2_trainer_launch_template_id" {
   description = "Launch template of the EC2 trainer (null unless ec2_trainer.create): `dogbreed-launch ec2-run --run-id <id>` starts or resumes a run; Terraform never launches one."
   value       = try(module.ec2_trainer[0].launch_template_id, null)

@@ -165,3 +165,23 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "allow_destroy_data" {
+  description = "Let `terraform destroy` delete the data bucket with every object and object version in it (force_destroy) and schedule the key's deletion after AWS's shortest window (7 days instead of 30). Apply once with true before destroying: the provider reads force_destroy from the state. false: destroy stops at a bucket that holds data, and keeps the bucket and its key."
+  type        = bool
+  default     = false
+}
+
+variable "budget" {
+  description = "Monthly AWS Budgets cost budget over the resources tagged Project = <name> (the Project tag must be an active cost allocation tag). Alerts go to alert_emails and alert_sns_topic_arns (none: the budget tracks, nothing alerts) when actual costs pass alert_threshold_percent of monthly_limit_usd, and when forecasted costs pass the limit. Set the limit from `dogbreed-bill --var-file <your tfvars>`: the default 600 USD is the default stack's always-on cost (docs/bill.md) with room for its traffic, so its 80% alert stays quiet while the default stack idles."
+  type = object({
+    create                       = optional(bool, true)
+    monthly_limit_usd            = optional(number, 600)
+    alert_threshold_percent      = optional(number, 80)
+    forecast_alert               = optional(bool, true)
+    alert_emails                 = optional(list(string), [])
+    alert_sns_topic_arns         = optional(list(string), [])
+    activate_cost_allocation_tag = optional(bool, false)
+  })
+  default = {}
+}

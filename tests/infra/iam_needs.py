@@ -28,7 +28,7 @@ STEPS = ("create", "read", "update", "delete")
 NO_PERMISSION = {
     "sts:GetCallerIdentity"
 }  # "No permissions are required" (botocore sts GetCallerIdentity docs)
-GLOBAL_SERVICES = {"iam", "route53"}  # aws:RequestedRegion is us-east-1 for them
+GLOBAL_SERVICES = {"budgets", "iam", "route53"}  # aws:RequestedRegion is us-east-1 for them
 
 # Condition keys the evaluator may find absent, and why that is AWS's behaviour (not a gap of the test).
 ASSUMPTIONS = {

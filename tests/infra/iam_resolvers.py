@@ -42,6 +42,7 @@ OWN = {  # Terraform type => (service, SAR resource type) of the resource itself
     ),
     "aws_appautoscaling_target": ("application-autoscaling", "ScalableTarget"),
     "aws_appautoscaling_policy": ("application-autoscaling", "ScalableTarget"),
+    "aws_budgets_budget": ("budgets", "budget"),
 }
 CREATOR = {  # the action that creates the resource: there its own resource is new (aws:RequestTag)
     "aws_vpc": "ec2:CreateVpc",
@@ -184,6 +185,7 @@ def _own_arn(plan, resource: dict) -> str:
         "alarm": lambda: plan.arn("cloudwatch", f"alarm:{r['alarm_name']}"),
         "object": lambda: f"arn:{plan.partition}:s3:::{r['bucket']}/{r['key']}",
         "ScalableTarget": lambda: plan.arn("application-autoscaling", "scalable-target/planned"),
+        "budget": lambda: plan.arn("budgets", f"budget/{r['name']}", region=False),
     }.get(sar_type, lambda: plan.arn("sagemaker", f"{sar_type}/{_sagemaker_name(r)}"))()
 
 

@@ -171,6 +171,7 @@ def test_every_absent_condition_key_is_a_documented_assumption(apply_policies, p
         "logs:CreateLogGroup",
         "lambda:GetLayerVersion",
         "iam:PassRole",
+        "budgets:ModifyBudget",
     ],
 )
 def test_removing_a_required_action_from_the_apply_policy_fails_the_check(apply_policies, root_needs, action):

@@ -3,7 +3,7 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  azs                    = coalesce(var.availability_zones, [for suffix in ["a", "b"] : "${data.aws_region.current.name}${suffix}"])
+  azs                    = var.availability_zones != null ? var.availability_zones : [for suffix in ["a", "b"] : "${data.aws_region.current.name}${suffix}"]
   flow_log_group_arn     = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${local.flow_log_group_name}"
   flow_log_group_name    = "/vpc/${var.name}/flow-logs"
   policies               = "${path.module}/../../../policies"
