@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -16,7 +17,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROVIDER_MIRROR = Path(os.environ.get("TF_PROVIDER_MIRROR", "/opt/tf-plugins"))
-PLUGIN_CACHE = Path(os.environ.get("TF_PLUGIN_CACHE_DIR", Path.home() / ".cache" / "terraform-plugins"))
+DEFAULT_PLUGIN_CACHE = Path.home() / ".cache" / "terraform-plugins"
 LAMBDA_ZIP = Path("build/predict_lambda.zip")
 USER_DATA_TEMPLATE = Path("ec2/user_data.sh.tftpl")
 REGION = "eu-west-1"
@@ -41,20 +42,61 @@ class TerraformError(RuntimeError):
     """A terraform command failed; the message carries the tail of its output."""
 
 
-def cli_config(directory: Path) -> Path:
+def plugin_cache() -> Path:
+    """The provider cache: TF_PLUGIN_CACHE_DIR when set (read each call), else ~/.cache/terraform-plugins."""
+    return Path(os.environ.get("TF_PLUGIN_CACHE_DIR") or DEFAULT_PLUGIN_CACHE)
+
+
+def cli_config(directory: Path, cache: Path | None = None) -> Path:
     """A CLI config: the AWS provider from the local mirror when there is one, always through one cache.
 
-    The cache makes every `init` link the (large) provider binary instead of copying it.
+    The cache makes every `init` link the (large) provider binary instead of copying it. Terraform does not
+    make the cache safe for concurrent installs ("mkdir .../linux_amd64: file exists" when two inits fill an
+    empty cache at once), so `warm_plugin_cache` fills it once, under a file lock, before inits run side by
+    side.
     """
-    PLUGIN_CACHE.mkdir(parents=True, exist_ok=True)
+    cache = cache or plugin_cache()
+    cache.mkdir(parents=True, exist_ok=True)
     installation = (
         f'provider_installation {{\n  filesystem_mirror {{\n    path = "{PROVIDER_MIRROR}"\n  }}\n}}\n'
         if PROVIDER_MIRROR.is_dir()
         else ""
     )
     path = directory / "terraform.tfrc"
-    path.write_text(f'{installation}plugin_cache_dir = "{PLUGIN_CACHE}"\n')
+    path.write_text(f'{installation}plugin_cache_dir = "{cache}"\n')
     return path
+
+
+def cache_dir_of(env: dict[str, str]) -> Path:
+    """The plugin_cache_dir of the CLI config an environment from `terraform_env` names."""
+    for line in Path(env["TF_CLI_CONFIG_FILE"]).read_text().splitlines():
+        if line.startswith("plugin_cache_dir"):
+            return Path(line.split("=", 1)[1].strip().strip('"'))
+    raise TerraformError(f"{env['TF_CLI_CONFIG_FILE']} names no plugin_cache_dir")
+
+
+def warm_plugin_cache(env: dict[str, str]) -> None:
+    """Install the stack's provider into the plugin cache once, under an exclusive lock on the cache.
+
+    One `init` of a scratch configuration with the root stack's provider requirements and lock file: it fills
+    an empty cache (or just links from a warm one). Holding the lock, concurrent callers in this or another
+    process wait instead of racing on the same directories; afterwards every `init` only reads the cache.
+    """
+    cache = cache_dir_of(env)
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".terraform-warm.lock", "w") as lock, tempfile.TemporaryDirectory() as scratch:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stack = REPO_ROOT / "terraform"
+        (Path(scratch) / "versions.tf").write_text(
+            (stack / "versions.tf").read_text().replace('backend "s3" {}', "")
+        )
+        if (stack / ".terraform.lock.hcl").exists():
+            shutil.copy(stack / ".terraform.lock.hcl", Path(scratch) / ".terraform.lock.hcl")
+        run(
+            ["init", "-backend=false", "-input=false"],
+            Path(scratch),
+            {**env, "TF_DATA_DIR": f"{scratch}/.tf"},
+        )
 
 
 def terraform_env(config: Path, **extra: str) -> dict[str, str]:
@@ -138,14 +180,36 @@ def plan_json(stack: Path, var_file: Path, env: dict[str, str] | None = None) ->
     every resource, and the notebook policy its network conditions, instead of "known after apply".
     (Importing is much faster than a targeted apply, which waits on propagation checks.)
     """
-    root = stack / "terraform"
-    env = env if env is not None else terraform_env(cli_config(stack))
+    name = json.loads(var_file.read_text()).get("name", "dogbreed")
+    return _plan(stack / "terraform", var_file, env or terraform_env(cli_config(stack)), seed_name=name)
+
+
+def plan_configuration_json(
+    stack: Path,
+    configuration: str,
+    variables: dict,
+    env: dict[str, str] | None = None,
+    seed_name: str | None = None,
+) -> dict:
+    """Plan another configuration of the staged stack (terraform/bootstrap, an example) against moto.
+
+    Most build their policies from names, so the policies are known without seeding. SEED_NAME seeds the key
+    and network as for the root stack (plan_json), for a configuration with the same module addresses whose
+    policies name subnets and security groups (examples/notebook_training: the notebook's job conditions).
+    """
+    root = stack / configuration
+    var_file = root / "gate.tfvars.json"
+    var_file.write_text(json.dumps(variables))
+    return _plan(root, var_file, env or terraform_env(cli_config(stack)), seed_name=seed_name)
+
+
+def _plan(root: Path, var_file: Path, env: dict[str, str], seed_name: str | None) -> dict:
     with moto_server() as endpoint:
         env = {**env, **FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": REGION}
-        imports = _seed_existing_resources(endpoint, json.loads(var_file.read_text()).get("name", "dogbreed"))
-        (root / "gate_imports.tf").write_text(imports)
+        if seed_name is not None:
+            (root / "gate_imports.tf").write_text(_seed_existing_resources(endpoint, seed_name))
         run(["init", "-input=false"], root, env)
-        run(["plan", "-input=false", f"-var-file={var_file}", "-out=tfplan"], root, env)
+        run(["plan", "-input=false", f"-var-file={var_file.resolve()}", "-out=tfplan"], root, env)
         return json.loads(_show(root, env))
 
 

@@ -129,11 +129,20 @@ def statement_applies(statement: Mapping[str, Any], request: Request) -> tuple[b
     """Whether the statement covers the request, and the condition keys the request lacked."""
     if not _matches_element(statement, "Action", request.action, action_matches):
         return False, set()
-    if not _matches_element(statement, "Resource", request.resource, resource_matches):
+    if not _is_trust_statement(statement) and not _matches_element(
+        statement, "Resource", request.resource, resource_matches
+    ):
         return False, set()
     if request.principal is not None and not _principal_matches(statement, request.principal):
         return False, set()
     return conditions_hold(statement.get("Condition", {}), request)
+
+
+def _is_trust_statement(statement: Mapping[str, Any]) -> bool:
+    """A role's trust policy names no Resource: the role it is attached to is the resource
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html)."""
+    no_resource = "Resource" not in statement and "NotResource" not in statement
+    return no_resource and ("Principal" in statement or "NotPrincipal" in statement)
 
 
 def wildcard_matches(pattern: str, text: str, ignore_case: bool = False) -> bool:

@@ -1,11 +1,21 @@
+data "aws_partition" "current" {}
+data "aws_caller_identity" "current" {}
+
 locals {
   repository_root = "${path.root}/.."
-  serve           = var.model_data_url != null
-  package_path    = coalesce(var.predict_api.package_path, "${local.repository_root}/build/predict_lambda.zip")
-  endpoint_name   = "${var.name}-endpoint"
-  notebook_name   = "${var.name}-notebook"
+  iam_prefix      = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}"
+  # Every role below carries the workload boundary the bootstrap stack defines (terraform/bootstrap): the CI apply
+  # role may create or change a role only with it (policies/deploy.json).
+  permissions_boundary = coalesce(var.permissions_boundary_arn, "${local.iam_prefix}:policy/${var.name}-workload-boundary")
+  # code/ is what the EC2 trainer and the notebook's kernel run: the bucket policy lets only these roles write it.
+  code_writer_arns = distinct(concat(["${local.iam_prefix}:role/${var.name}-github-apply"], var.code_writer_role_arns))
+  serve            = var.model_data_url != null
+  package_path     = coalesce(var.predict_api.package_path, "${local.repository_root}/build/predict_lambda.zip")
+  endpoint_name    = "${var.name}-endpoint"
+  notebook_name    = "${var.name}-notebook"
   # A raw image is the InvokeEndpoint body: never larger than what the endpoint takes (4 MB serverless).
-  predict_max_image_bytes = local.serve ? min(var.predict_api.max_image_bytes, module.endpoint[0].max_request_bytes) : null
+  endpoint_max_request_bytes = local.serve ? module.endpoint[0].max_request_bytes : null
+  predict_max_image_bytes    = local.serve ? min(var.predict_api.max_image_bytes, local.endpoint_max_request_bytes) : null
 
   # The network module owns one security group per workload in the private subnets. These names and descriptions
   # are the ones the groups had in the notebook and ec2_trainer modules (moved.tf): changing either replaces a group.
@@ -36,13 +46,27 @@ module "data_bucket" {
   source = "./modules/data_bucket"
 
   name = var.name
+  # Teardown: destroy deletes the bucket's data only when the user opted in (README, "Teardown").
+  force_destroy               = var.allow_destroy_data
+  kms_deletion_window_in_days = var.allow_destroy_data ? 7 : 30
+  # The stack's log groups (the Lambda's, the endpoint's, the training jobs', the flow logs'): the only ones the
+  # key's CloudWatch Logs statement admits.
+  log_group_names = [
+    "/aws/lambda/${var.name}-predict",
+    "/aws/sagemaker/Endpoints/${local.endpoint_name}",
+    "/aws/sagemaker/TrainingJobs",
+    "/vpc/${var.name}/flow-logs",
+  ]
+  prefix_writer_arns = { "code/" = local.code_writer_arns }
 }
 
 module "network" {
   source = "./modules/network"
 
-  name        = var.name
-  kms_key_arn = module.data_bucket.kms_key_arn
+  name                    = var.name
+  kms_key_arn             = module.data_bucket.kms_key_arn
+  s3_endpoint_bucket_arns = [module.data_bucket.bucket_arn]
+  permissions_boundary    = local.permissions_boundary
   workload_security_groups = {
     for key, workload in local.workloads : key => {
       name                = workload.name
@@ -55,23 +79,25 @@ module "network" {
 module "training_role" {
   source = "./modules/training_role"
 
-  name                = var.name
-  bucket_name         = module.data_bucket.bucket_name
-  kms_key_project_tag = module.data_bucket.kms_key_project_tag
+  name                 = var.name
+  bucket_name          = module.data_bucket.bucket_name
+  kms_key_project_tag  = module.data_bucket.kms_key_project_tag
+  permissions_boundary = local.permissions_boundary
 }
 
 module "notebook" {
   source = "./modules/notebook"
 
-  name                = local.notebook_name
-  job_name_prefix     = var.name
-  instance_type       = var.notebook_instance_type
-  subnet_id           = module.network.private_subnet_ids[0]
-  security_group_ids  = [module.network.security_group_ids["notebook"]]
-  kms_key_arn         = module.data_bucket.kms_key_arn
-  kms_key_project_tag = module.data_bucket.kms_key_project_tag
-  bucket_name         = module.data_bucket.bucket_name
-  training_role_arn   = module.training_role.role_arn
+  name                 = local.notebook_name
+  job_name_prefix      = var.name
+  instance_type        = var.notebook_instance_type
+  subnet_id            = module.network.private_subnet_ids[0]
+  security_group_ids   = [module.network.security_group_ids["notebook"]]
+  kms_key_arn          = module.data_bucket.kms_key_arn
+  kms_key_project_tag  = module.data_bucket.kms_key_project_tag
+  bucket_name          = module.data_bucket.bucket_name
+  training_role_arn    = module.training_role.role_arn
+  permissions_boundary = local.permissions_boundary
   # The notebook may start jobs only here (policies/notebook.json), and its kernel launches them here.
   training_subnet_ids         = module.network.private_subnet_ids
   training_security_group_ids = [module.network.security_group_ids["training"]]
@@ -98,8 +124,9 @@ module "ec2_trainer" {
     "training/dogbreed" = "${local.repository_root}/src/dogbreed"
     "ec2"               = "${local.repository_root}/ec2"
   }
-  data_s3_uri = "s3://${module.data_bucket.bucket_name}/${var.ec2_trainer.data_prefix}"
-  train_args  = var.ec2_trainer.train_args
+  data_s3_uri          = "s3://${module.data_bucket.bucket_name}/${var.ec2_trainer.data_prefix}"
+  train_args           = var.ec2_trainer.train_args
+  permissions_boundary = local.permissions_boundary
 }
 
 module "endpoint" {
@@ -126,22 +153,39 @@ module "endpoint" {
   log_retention_in_days            = var.endpoint.log_retention_in_days
   alarm_model_latency_ms           = var.endpoint.alarm_model_latency_ms
   alarm_actions                    = var.alarm_actions
+  permissions_boundary             = local.permissions_boundary
 }
 
 module "predict_lambda" {
   source = "./modules/predict_lambda"
   count  = local.serve ? 1 : 0
 
-  function_name             = "${var.name}-predict"
-  package_path              = local.package_path
-  endpoint_name             = module.endpoint[0].name
-  top_k                     = var.predict_api.top_k
-  max_image_bytes           = local.predict_max_image_bytes
-  allowed_url_hosts         = var.predict_api.allowed_url_hosts
-  reserved_concurrency      = var.predict_api.reserved_concurrency
-  provisioned_concurrency   = var.predict_api.provisioned_concurrency
-  function_url_auth_type    = var.predict_api.function_url_auth_type
-  function_url_invoker_arns = var.predict_api.function_url_invoker_arns
-  kms_key_arn               = module.data_bucket.kms_key_arn
-  kms_key_project_tag       = module.data_bucket.kms_key_project_tag
+  function_name              = "${var.name}-predict"
+  package_path               = local.package_path
+  endpoint_name              = module.endpoint[0].name
+  top_k                      = var.predict_api.top_k
+  max_image_bytes            = local.predict_max_image_bytes
+  endpoint_max_request_bytes = local.endpoint_max_request_bytes
+  allowed_url_hosts          = var.predict_api.allowed_url_hosts
+  reserved_concurrency       = var.predict_api.reserved_concurrency
+  provisioned_concurrency    = var.predict_api.provisioned_concurrency
+  function_url_auth_type     = var.predict_api.function_url_auth_type
+  function_url_invoker_arns  = var.predict_api.function_url_invoker_arns
+  kms_key_arn                = module.data_bucket.kms_key_arn
+  kms_key_project_tag        = module.data_bucket.kms_key_project_tag
+  permissions_boundary       = local.permissions_boundary
+}
+
+module "budget" {
+  source = "./modules/budget"
+  count  = var.budget.create ? 1 : 0
+
+  name                         = "${var.name}-monthly"
+  project_tag_value            = var.name
+  monthly_limit_usd            = var.budget.monthly_limit_usd
+  alert_threshold_percent      = var.budget.alert_threshold_percent
+  forecast_alert               = var.budget.forecast_alert
+  alert_emails                 = var.budget.alert_emails
+  alert_sns_topic_arns         = var.budget.alert_sns_topic_arns
+  activate_cost_allocation_tag = var.budget.activate_cost_allocation_tag
 }

@@ -73,7 +73,17 @@ output "name" {
   value       = var.name
 }
 
+output "budget_name" {
+  description = "Name of the AWS Budgets budget; null when budget.create is false."
+  value       = try(module.budget[0].name, null)
+}
+
 output "ec2_trainer_launch_template_id" {
   description = "Launch template of the EC2 trainer (null unless ec2_trainer.create): `dogbreed-launch ec2-run --run-id <id>` starts or resumes a run; Terraform never launches one."
   value       = try(module.ec2_trainer[0].launch_template_id, null)
+}
+
+output "operator_policy_json" {
+  description = "Identity policy of the operators (policies/operator.json): upload the notebook's kernel bundle and the staged weights, start EC2 runs from the trainer's launch template. Attach it to the operator's role and name that role in code_writer_role_arns; the stack itself creates no IAM for people."
+  value       = local.operator_policy
 }

@@ -138,8 +138,50 @@ variable "alarm_actions" {
   default     = []
 }
 
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary of every role the stack creates. null: <name>-workload-boundary of this account, the managed policy terraform/bootstrap creates (the CI apply role may create roles only with it)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/[A-Za-z0-9+=,.@_/-]+$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be an IAM managed policy ARN."
+  }
+}
+
+variable "code_writer_role_arns" {
+  description = "Roles that may write or delete s3://<bucket>/code/ besides the CI apply role <name>-github-apply, which always may: the operators who upload the notebook's kernel bundle (code/notebook/; their policy is output operator_policy_json) or apply the EC2 trainer from a workstation. code/ is what the trainer and the notebook's kernel run; the bucket policy denies every other principal."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.code_writer_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])
+    error_message = "code_writer_role_arns must list IAM role ARNs."
+  }
+}
+
 variable "tags" {
   description = "Tags applied to every resource through the provider's default_tags."
   type        = map(string)
   default     = {}
+}
+
+variable "allow_destroy_data" {
+  description = "Let `terraform destroy` delete the data bucket with every object and object version in it (force_destroy) and schedule the key's deletion after AWS's shortest window (7 days instead of 30). Apply once with true before destroying: the provider reads force_destroy from the state. false: destroy stops at a bucket that holds data, and keeps the bucket and its key."
+  type        = bool
+  default     = false
+}
+
+variable "budget" {
+  description = "Monthly AWS Budgets cost budget over the resources tagged Project = <name> (the Project tag must be an active cost allocation tag). Alerts go to alert_emails and alert_sns_topic_arns (none: the budget tracks, nothing alerts) when actual costs pass alert_threshold_percent of monthly_limit_usd, and when forecasted costs pass the limit. Set the limit from `dogbreed-bill --var-file <your tfvars>`: the default 600 USD is the default stack's always-on cost (docs/bill.md) with room for its traffic, so its 80% alert stays quiet while the default stack idles."
+  type = object({
+    create                       = optional(bool, true)
+    monthly_limit_usd            = optional(number, 600)
+    alert_threshold_percent      = optional(number, 80)
+    forecast_alert               = optional(bool, true)
+    alert_emails                 = optional(list(string), [])
+    alert_sns_topic_arns         = optional(list(string), [])
+    activate_cost_allocation_tag = optional(bool, false)
+  })
+  default = {}
 }

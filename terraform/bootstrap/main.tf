@@ -6,6 +6,7 @@ module "state_bucket" {
   name                               = "${var.name}-tfstate"
   noncurrent_version_expiration_days = 90
   prefix_expiration_days             = {}
+  write_once_prefixes                = [] # no published models in the state bucket
 }
 
 module "github_oidc" {

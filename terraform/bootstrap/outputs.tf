@@ -8,6 +8,11 @@ output "apply_role_arn" {
   value       = module.github_oidc.apply_role_arn
 }
 
+output "workload_boundary_arn" {
+  description = "Permissions boundary of every role the project stack creates (the project stack derives this ARN from its name)."
+  value       = module.github_oidc.workload_boundary_arn
+}
+
 output "backend_config" {
   description = "Save as terraform/backend.hcl and set as the repository variable TF_BACKEND_CONFIG."
   value       = module.github_oidc.backend_config

@@ -343,3 +343,34 @@ run "rejects_max_image_bytes_whose_base64_overflows_the_event" {
 
   expect_failures = [var.max_image_bytes]
 }
+
+run "passes_the_endpoint_request_limit" {
+  command = plan
+
+  module {
+    source = "./modules/predict_lambda"
+  }
+
+  variables {
+    endpoint_max_request_bytes = 4000000
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["ENDPOINT_MAX_REQUEST_BYTES"] == "4000000"
+    error_message = "The function must know the endpoint's request limit (4 MB serverless) to size its JSON form."
+  }
+}
+
+run "rejects_an_endpoint_request_limit_over_invoke_endpoints" {
+  command = plan
+
+  module {
+    source = "./modules/predict_lambda"
+  }
+
+  variables {
+    endpoint_max_request_bytes = 6291457
+  }
+
+  expect_failures = [var.endpoint_max_request_bytes]
+}

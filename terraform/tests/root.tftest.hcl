@@ -57,6 +57,28 @@ run "the_ec2_trainer_brings_its_security_group" {
   }
 }
 
+run "operators_get_a_policy_for_the_trainer_and_the_kernel_bundle_and_are_named_code_writers" {
+  command = plan
+
+  variables {
+    ec2_trainer           = { create = true, ami_id = "ami-0123456789abcdef0" }
+    code_writer_role_arns = ["arn:aws:iam::123456789012:role/dogbreed-operator"]
+  }
+
+  assert {
+    condition     = one([for s in jsondecode(output.operator_policy_json).Statement : s.Resource if s.Sid == "PassOnlyTheTrainerRoleAndOnlyToEc2"]) == "arn:aws:iam::123456789012:role/${module.ec2_trainer[0].role_name}"
+    error_message = "The operator policy must pass exactly the trainer's role (by the name the module gives it)."
+  }
+  assert {
+    condition     = one([for s in jsondecode(output.operator_policy_json).Statement : s.Condition.ArnEquals["ec2:InstanceProfile"] if s.Sid == "LaunchOnlyTheTrainerProfileFromALaunchTemplate"]) == "arn:aws:iam::123456789012:instance-profile/${module.ec2_trainer[0].instance_profile_name}"
+    error_message = "The operator policy must launch only the trainer's instance profile."
+  }
+  assert {
+    condition     = jsonencode(local.code_writer_arns) == jsonencode(["arn:aws:iam::123456789012:role/dogbreed-github-apply", "arn:aws:iam::123456789012:role/dogbreed-operator"])
+    error_message = "code/ writers are the CI apply role, always, and the named operators."
+  }
+}
+
 run "published_model_is_served" {
   command = plan
 

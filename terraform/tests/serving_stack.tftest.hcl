@@ -28,6 +28,10 @@ run "instance_endpoint_is_served_with_the_default_image_limit" {
     condition     = local.predict_max_image_bytes == 4194304
     error_message = "An instance endpoint takes 6 MiB bodies: the Lambda keeps its own 4 MiB image limit."
   }
+  assert {
+    condition     = local.endpoint_max_request_bytes == 6291456
+    error_message = "Behind an instance endpoint the Lambda's JSON form may use InvokeEndpoint's 6 MiB."
+  }
 }
 
 run "serverless_endpoint_is_wired_to_the_lambda" {
@@ -47,6 +51,10 @@ run "serverless_endpoint_is_wired_to_the_lambda" {
   assert {
     condition     = local.predict_max_image_bytes == 4000000
     error_message = "Behind a serverless endpoint (4 MB per request) the Lambda must refuse images over 4,000,000 bytes."
+  }
+  assert {
+    condition     = local.endpoint_max_request_bytes == 4000000
+    error_message = "Behind a serverless endpoint the Lambda must size its JSON form (top_k above 5) to 4 MB too."
   }
 }
 

@@ -12,6 +12,8 @@ variables {
   kms_key_project_tag = "dogbreed"
   bucket_name         = "dogbreed-123456789012-eu-west-1"
   training_role_arn   = "arn:aws:iam::123456789012:role/dogbreed-sagemaker-training"
+  # network module: the project bucket its S3 gateway endpoint admits
+  s3_endpoint_bucket_arns = ["arn:aws:s3:::dogbreed-123456789012-eu-west-1"]
 
   training_subnet_ids         = ["subnet-0aaa1111", "subnet-0bbb2222"]
   training_security_group_ids = ["sg-0ccc3333"]
@@ -380,4 +382,93 @@ run "data_bucket_is_private_encrypted_and_versioned" {
     condition     = aws_kms_key.this.enable_key_rotation
     error_message = "The customer key must rotate."
   }
+}
+
+run "network_endpoints_admit_only_the_project_bucket_and_this_account" {
+  command = plan
+
+  module {
+    source = "./modules/network"
+  }
+
+  variables {
+    name = "dogbreed"
+  }
+
+  assert {
+    condition = [for s in jsondecode(aws_vpc_endpoint.s3.policy).Statement : s.Resource if s.Sid == "ThisAccountsPrincipalsReachOnlyTheProjectBuckets"][0] == [
+      "arn:aws:s3:::dogbreed-123456789012-eu-west-1", "arn:aws:s3:::dogbreed-123456789012-eu-west-1/*"
+    ]
+    error_message = "The S3 gateway endpoint must admit this account's principals to the project bucket only."
+  }
+  assert {
+    condition     = alltrue([for arn in [for s in jsondecode(aws_vpc_endpoint.s3.policy).Statement : s.Resource if s.Sid == "AnyoneReadsOnlyTheseAwsOwnedBucketsAgentsAndPackageManagersFetchFrom"][0] : startswith(arn, "arn:aws:s3:::") && endswith(arn, "/*") && strcontains(arn, "eu-west-1")])
+    error_message = "AWS-owned buckets must be named per region and read-only."
+  }
+  assert {
+    condition     = alltrue([for endpoint in values(aws_vpc_endpoint.interface) : jsondecode(endpoint.policy).Statement[0].Condition.StringEquals["aws:PrincipalAccount"] == "123456789012"])
+    error_message = "Every interface endpoint must admit only this account's principals."
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.flow_logs.assume_role_policy).Statement[0].Condition.ArnLike["aws:SourceArn"] == "arn:aws:ec2:eu-west-1:123456789012:vpc-flow-log/*"
+    error_message = "The flow-logs role must trust only this account's flow logs (aws:SourceArn)."
+  }
+}
+
+run "data_bucket_key_and_bucket_policy_scope_logs_and_code_writers" {
+  command = plan
+
+  module {
+    source = "./modules/data_bucket"
+  }
+
+  variables {
+    name               = "dogbreed"
+    log_group_names    = ["/aws/lambda/dogbreed-predict", "/vpc/dogbreed/flow-logs"]
+    prefix_writer_arns = { "code/" = ["arn:aws:iam::123456789012:role/dogbreed-github-apply"] }
+  }
+
+  assert {
+    condition = [for s in jsondecode(aws_kms_key.this.policy).Statement : s.Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"] if startswith(s.Sid, "CloudWatchLogs")][0] == [
+      "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/dogbreed-predict", "arn:aws:logs:eu-west-1:123456789012:log-group:/vpc/dogbreed/flow-logs"
+    ]
+    error_message = "The key's Logs statement must name exactly the stack's log groups."
+  }
+  assert {
+    condition     = [for s in jsondecode(aws_s3_bucket_policy.this.policy).Statement : s.Resource if s.Sid == "OnlyTheNamedWritersChangeCode"] == ["arn:aws:s3:::dogbreed-123456789012-eu-west-1/code/*"]
+    error_message = "The bucket policy must protect code/."
+  }
+}
+
+run "data_bucket_without_log_groups_has_no_logs_statement" {
+  command = plan
+
+  module {
+    source = "./modules/data_bucket"
+  }
+
+  variables {
+    name                = "dogbreed-tfstate"
+    write_once_prefixes = []
+  }
+
+  assert {
+    condition     = length([for s in jsondecode(aws_kms_key.this.policy).Statement : s if startswith(s.Sid, "CloudWatchLogs")]) == 0 && length(jsondecode(aws_s3_bucket_policy.this.policy).Statement) == 1
+    error_message = "Without log groups or protected prefixes the key and bucket policies must not grant Logs or deny writers."
+  }
+}
+
+run "data_bucket_rejects_wildcard_log_groups" {
+  command = plan
+
+  module {
+    source = "./modules/data_bucket"
+  }
+
+  variables {
+    name            = "dogbreed"
+    log_group_names = ["/aws/lambda/*"]
+  }
+
+  expect_failures = [var.log_group_names]
 }

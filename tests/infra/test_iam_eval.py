@@ -194,6 +194,18 @@ def test_principals_of_trust_policies():
     ).allowed
 
 
+def test_a_trust_policy_names_no_resource_the_role_is_its_resource():
+    trust = policy(
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    )
+    assert evaluate([trust], Request("sts:AssumeRole", principal={"Service": "lambda.amazonaws.com"})).allowed
+    assert not evaluate(
+        [trust], Request("sts:AssumeRole", principal={"Service": "ec2.amazonaws.com"})
+    ).allowed
+    with pytest.raises(UnsupportedPolicy):  # an identity statement still needs Resource or NotResource
+        evaluate([policy({"Effect": "Allow", "Action": "s3:GetObject"})], Request("s3:GetObject"))
+
+
 def test_a_boundary_caps_what_identity_policies_allow():
     identity = [policy(allow("s3:*"), allow("iam:CreateRole"))]
     boundary = policy(allow("s3:*"))

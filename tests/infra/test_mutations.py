@@ -113,3 +113,123 @@ def test_public_bucket_policy_fails_lint_and_plan_scan(stack, gate_output):
     output = gate_output(stack, "policy-lint", "checkov-plan")
     assert "FAILED policies/s3_bucket_tls_only.json" in output and "any principal" in output
     assert "CKV_DOG_2" in output and "aws_s3_bucket_policy.this" in output
+
+
+# ------------------------------------------------------------------ the misses of issue 12, one mutation each
+
+
+@pytest.mark.timeout(600)
+def test_an_inline_policy_granting_everything_fails_checkov_the_plan_gate_and_parliament(stack, gate_output):
+    role = stack / "terraform" / "modules" / "training_role" / "main.tf"
+    text = role.read_text()
+    injected = text.replace(
+        "  tags = var.tags\n}",
+        '  tags = var.tags\n\n  inline_policy {\n    name   = "injected"\n'
+        '    policy = jsonencode({ Version = "2012-10-17", Statement = [{ Sid = "Injected", '
+        'Effect = "Allow", Action = "*", Resource = "*" }] })\n  }\n}',
+        1,
+    )
+    assert injected != text
+    role.write_text(injected)
+    output = gate_output(stack, "checkov-hcl", "iam-plan", "parliament")
+    assert "CKV_DOG_2" in output and "aws_iam_role.this" in output  # checkov on HCL reads inline_policy now
+    assert (
+        "FAILED root: module.training_role.aws_iam_role.this.inline_policy[0]: [identity] Injected" in output
+    )
+    assert (
+        "FAIL  parliament" in output and "module.training_role.aws_iam_role.this.inline_policy[0]" in output
+    )
+
+
+@pytest.mark.timeout(600)
+def test_a_trust_of_any_repository_of_an_organisation_without_audience_fails(stack, gate_output):
+    trust = stack / "policies" / "trust_github_oidc.json"
+    policy = json.loads(
+        trust.read_text().replace("${subjects_json}", '"SUBJECTS"').replace('"sts.amazonaws.com"', '"AUD"')
+    )
+    policy["Statement"][0]["Condition"] = {
+        "StringLike": {"token.actions.githubusercontent.com:sub": "repo:my-org/*"}
+    }
+    trust.write_text(json.dumps(policy, indent=2))
+    output = gate_output(stack, "policy-lint", "checkov-plan", "iam-plan")
+    assert "FAILED policies/trust_github_oidc.json" in output and "without an audience" in output
+    assert "CKV_DOG_2" in output and "module.github_oidc.aws_iam_role.this" in output  # the rendered trust
+    assert (
+        "bootstrap: module.github_oidc.aws_iam_role.this" in output
+        and "not bounded to one repository" in output
+    )
+
+
+@pytest.mark.timeout(600)
+def test_partial_wildcards_on_escalation_actions_fail_lint_checkov_and_the_plan_gate(stack, gate_output):
+    deploy = stack / "policies" / "deploy.json"  # a template with whole-value placeholders: edited as text
+    injected = {
+        "Sid": "Injected",
+        "Effect": "Allow",
+        "Action": ["iam:Pass*", "iam:Put*Policy"],
+        "Resource": "arn:${partition}:iam::${account_id}:role/*",
+    }
+    deploy.write_text(
+        deploy.read_text().replace('"Statement": [', f'"Statement": [{json.dumps(injected)},', 1)
+    )
+    output = gate_output(stack, "policy-lint", "checkov-plan", "iam-plan")
+    assert "FAILED policies/deploy.json: Injected: partial wildcard 'iam:Pass*'" in output
+    assert "partial wildcard 'iam:Put*Policy' reaches escalation actions" in output
+    assert "CKV_DOG_2" in output and "module.github_oidc.aws_iam_role_policy.deploy" in output
+    assert "FAILED bootstrap: module.github_oidc.aws_iam_role_policy.deploy.policy" in output
+
+
+@pytest.mark.timeout(600)
+def test_the_bootstrap_apply_policy_reaches_parliament(stack, gate_output):
+    """lambda:UpdateFunctionCode on every function (deploy.json allows only <name>-predict): parliament's
+    EditExistingLambdaFunctionWithRole escalation on the policy the bootstrap renders, no longer closed by an
+    exact function name."""
+    deploy = stack / "policies" / "deploy.json"
+    text = deploy.read_text()
+    start = text.index('"Sid": "ManageThePredictFunctionByExactName"')
+    resources = text.index('"Resource": [', start)
+    end = text.index("]", resources) + 1
+    broad = text[:resources] + '"Resource": "arn:${partition}:lambda:${region}:${account_id}:function:*"'
+    deploy.write_text(broad + text[end:])
+    output = gate_output(stack, "parliament")
+    assert (
+        "FAILED bootstrap: module.github_oidc.aws_iam_role_policy.deploy.policy: PRIVILEGE_ESCALATION"
+        in output
+    )
+    assert "EditExistingLambdaFunctionWithRole" in output
+
+
+@pytest.mark.timeout(600)
+def test_the_operator_policy_output_reaches_parliament(stack, gate_output):
+    """The operators' policy is an output, not a resource, yet the gates read it: PassRole on role/<name>-*
+    next to ec2:RunInstances is parliament's CreateEC2WithExistingIP (the policy passes only the trainer's
+    role, and only to EC2)."""
+    operator = stack / "policies" / "operator.json"
+    text = operator.read_text()
+    broad = text.replace(
+        '"Resource": "${trainer_role_arn}"',
+        '"Resource": "arn:${partition}:iam::${account_id}:role/${name}-*"',
+    )
+    assert broad != text
+    operator.write_text(broad)
+    output = gate_output(stack, "parliament")
+    assert "FAILED root: output.operator_policy_json: PRIVILEGE_ESCALATION" in output
+    assert "CreateEC2WithExistingIP" in output
+
+
+@pytest.mark.timeout(600)
+def test_a_role_that_can_modify_itself_fails_the_plan_gate(stack, gate_output):
+    oidc = stack / "terraform" / "modules" / "github_oidc" / "main.tf"
+    oidc.write_text(
+        oidc.read_text()
+        + """
+resource "aws_iam_role_policy" "injected" {
+  name = "injected"
+  role = aws_iam_role.this["plan"].name
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Sid = "Self", Effect = "Allow",
+    Action = "iam:PutRolePolicy", Resource = "${local.role_arn["plan"]}" }] })
+}
+"""
+    )
+    output = gate_output(stack, "iam-plan")
+    assert "FAILED bootstrap: dogbreed-github-plan: [self-modification] may iam:PutRolePolicy" in output

@@ -1,11 +1,15 @@
-"""The gates pass on the stack as committed: zero checkov failures on HCL and plan, no parliament finding."""
+"""The gates pass on the committed stack: zero checkov failures on HCL and on the root and bootstrap plans, no
+plan-gate or parliament finding in any stack (root, bootstrap, every example)."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+
+from dev.offline_terraform import REPO_ROOT
 
 pytestmark = [pytest.mark.terraform, pytest.mark.slow]
 
@@ -35,16 +39,26 @@ def test_all_gates_pass_on_the_committed_stack(tmp_path, run_gates):
     result = run_gates("--workdir", str(tmp_path), "--sarif-dir", str(tmp_path / "sarif"))
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
-    hcl, plan = output.split("==> checkov-hcl")[1].split("==> plan")[0], output.split("==> checkov-plan")[1]
-    assert "Failed checks: 0, Skipped checks: 0" in plan, output[-6000:]
+    hcl, plans = output.split("==> checkov-hcl")[1].split("==> plan")[0], output.split("==> checkov-plan")[1]
+    # checkov on the root and bootstrap plans: nothing failed, nothing skipped
+    assert plans.split("==> iam-plan")[0].count("Failed checks: 0, Skipped checks: 0") == 2, output[-6000:]
     # HCL: the only skips are the in-source ones allowed below, each with its reason in the code.
     sarif = tmp_path / "sarif" / "checkov-hcl.sarif"
     suppressed = in_source_suppressions(sarif)
     assert set(suppressed) <= ALLOWED_IN_SOURCE_SKIPS and all(suppressed.values()), suppressed
     assert f"Failed checks: 0, Skipped checks: {len(suppressed_results(sarif))}" in hcl, hcl
-    assert "0 findings" in output
-    for stage in ("policy-lint", "checkov-hcl", "checkov-plan", "parliament"):
+    for stage in ("policy-lint", "checkov-hcl", "checkov-plan", "iam-plan", "parliament"):
         assert f"PASS  {stage}" in output
-    plan_resources = int(output.split("plan: ")[1].split()[0])
-    assert plan_resources > 50, "the plan must cover the whole stack (endpoint, Lambda, notebook, trainer)"
-    assert list((tmp_path / "sarif").rglob("*.sarif")), "checkov must write SARIF for the CI upload"
+    planned = {
+        stack: n for n, stack in re.findall(r"plan: (\d+) resources in the planned (\S+) stack", output)
+    }
+    examples = {f"examples/{p.name}" for p in (REPO_ROOT / "terraform" / "examples").iterdir() if p.is_dir()}
+    assert set(planned) == {"root", "bootstrap", *examples}, planned
+    assert int(planned["root"]) > 50, (
+        "the plan must cover the whole stack (endpoint, Lambda, notebook, trainer)"
+    )
+    stacks = len(planned)
+    documents = r"rendered documents: .*endpoint.*identity.*resource.*trust.*; 0 findings"
+    assert re.search(rf"iam-plan: {stacks} stacks, {documents}", output)
+    assert re.search(rf"parliament: \d+ rendered policies in {stacks} stacks, 0 findings", output)
+    assert len(list((tmp_path / "sarif").rglob("*.sarif"))) == 3, "checkov must write SARIF for the CI upload"

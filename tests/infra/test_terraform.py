@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -38,20 +39,45 @@ def _init_and_validate(configuration: Path, env: dict[str, str], data_dir: Path)
 
 
 @pytest.mark.timeout(600)
-def test_every_root_module_and_example_initialises_and_validates(tf_env, tmp_path):
-    # Independent configurations: validated side by side, since each run mostly waits on provider start-up.
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        errors = pool.map(
-            lambda item: _init_and_validate(item[1], tf_env, tmp_path / str(item[0])),
-            enumerate(CONFIGURATIONS),
-        )
-        failures = {
-            str(path.relative_to(TERRAFORM_DIR)): error
-            for path, error in zip(CONFIGURATIONS, errors, strict=True)
-            if error
-        }
+def test_every_root_module_and_example_initialises_and_validates_from_an_empty_plugin_cache(tmp_path):
+    """Starts from an EMPTY provider cache, as on a fresh machine: three warm-ups race for it (the file lock
+    in warm_plugin_cache lets one install and the others link), then every configuration inits and validates
+    side by side. Without the warm-up, parallel inits into an empty cache fail ("mkdir ...: file exists")."""
+    cache = tmp_path / "empty-plugin-cache"
+    env = terraform.terraform_env(terraform.cli_config(tmp_path, cache=cache))
+    assert list(cache.iterdir()) == []
+    try:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            list(pool.map(lambda _: terraform.warm_plugin_cache(env), range(3)))
+        assert len(list(cache.glob("registry.terraform.io/hashicorp/aws/*/*/terraform-provider-aws_*"))) == 1
+        # Independent configurations: validated side by side, each run mostly waits on provider start-up.
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            errors = pool.map(
+                lambda item: _init_and_validate(item[1], env, tmp_path / str(item[0])),
+                enumerate(CONFIGURATIONS),
+            )
+            failures = {
+                str(path.relative_to(TERRAFORM_DIR)): error
+                for path, error in zip(CONFIGURATIONS, errors, strict=True)
+                if error
+            }
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)  # ~700 MB: not kept among pytest's temporary directories
     assert len(CONFIGURATIONS) >= 12
     assert not failures, "\n\n".join(failures.values())
+
+
+@pytest.mark.parametrize("configuration", ["terraform", "terraform/bootstrap"])
+def test_the_deployed_configurations_commit_their_provider_lock(configuration):
+    lock = (terraform.REPO_ROOT / configuration / ".terraform.lock.hcl").read_text()
+    assert 'provider "registry.terraform.io/hashicorp/aws"' in lock and 'version     = "5.100.0"' in lock
+    assert "h1:" in lock  # the linux_amd64 package hash (terraform providers lock -fs-mirror=/opt/tf-plugins)
+    tracked = subprocess.run(
+        ["git", "ls-files", "--error-unmatch", f"{configuration}/.terraform.lock.hcl"],
+        cwd=terraform.REPO_ROOT,
+        capture_output=True,
+    )
+    assert tracked.returncode == 0, "the lock file must be committed"
 
 
 @pytest.fixture

@@ -84,7 +84,10 @@ def training_role() -> dict:
 @pytest.fixture(scope="module")
 def notebook_role() -> dict:
     text = (POLICIES / "notebook.json").read_text()
-    values = {name: f"X{name}" for name in set(re.findall(r"\$\{([^}]+)\}", text))} | common()
+    # Whole-JSON-value placeholders (`..._json`: subnets, groups, instance types) take a list.
+    names = set(re.findall(r"\$\{([^}]+)\}", text))
+    values = {name: json.dumps([f"X{name}"]) if name.endswith("_json") else f"X{name}" for name in names}
+    values = values | common()
     return render("notebook.json", **values)
 
 

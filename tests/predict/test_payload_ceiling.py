@@ -104,3 +104,74 @@ def test_terraform_validates_and_defaults_to_the_same_numbers():
     block = variables[variables.index('variable "max_image_bytes"') :].split("\n}\n", 1)[0]
     assert re.search(r"default\s*=\s*(\d+)", block)[1] == str(settings.DEFAULT_MAX_IMAGE_BYTES)
     assert f"var.max_image_bytes <= {CEILING}" in block
+
+
+SERVERLESS_LIMIT = (
+    4_000_000  # AWS: "The maximum request and response payload size for serverless invocations is 4 MB"
+)
+
+
+def invoked_body(handler, event, lambda_context) -> tuple[int, bytes | None]:
+    """The status the handler answers and the InvokeEndpoint body it sent (None when it sent none)."""
+    sent = []
+    with Stubber(handler.RUNTIME) as stubber:
+        stubber.add_response(
+            "invoke_endpoint",
+            {"Body": StreamingBody(io.BytesIO(ANSWER), len(ANSWER)), "ContentType": "application/json"},
+        )
+        handler.RUNTIME.meta.events.register(
+            "before-parameter-build.sagemaker-runtime.InvokeEndpoint",
+            lambda params, **_: sent.append(params["Body"]),
+        )
+        response = handler.handler(event, lambda_context)
+    return response["statusCode"], (sent[0] if sent else None)
+
+
+def test_behind_a_serverless_endpoint_the_json_form_never_exceeds_its_4_mb(load_handler, lambda_context):
+    """top_k above 5 sends base64 JSON (4/3 the image): an image accepted raw may not fit that way."""
+    handler = load_handler(
+        ENDPOINT_NAME=ENDPOINT_NAME,
+        MAX_IMAGE_BYTES=str(SERVERLESS_LIMIT),
+        ENDPOINT_MAX_REQUEST_BYTES=str(SERVERLESS_LIMIT),
+    )
+    fits = SERVERLESS_LIMIT * 3 // 4 - 1024  # base64 plus the JSON keys stay under the limit
+    status, body = invoked_body(handler, events(fits)["JSON body"], lambda_context)
+    assert status == 200 and len(body) <= SERVERLESS_LIMIT
+    status, body = invoked_body(handler, events(SERVERLESS_LIMIT * 3 // 4 + 1)["JSON body"], lambda_context)
+    assert (status, body) == (413, None)
+
+
+def test_a_raw_image_over_the_endpoint_limit_is_refused_before_the_call(load_handler, lambda_context):
+    handler = load_handler(
+        ENDPOINT_NAME=ENDPOINT_NAME,
+        MAX_IMAGE_BYTES=str(CEILING),
+        ENDPOINT_MAX_REQUEST_BYTES=str(SERVERLESS_LIMIT),
+    )
+    status, body = invoked_body(handler, events(SERVERLESS_LIMIT)["binary body"], lambda_context)
+    assert status == 200 and len(body) == SERVERLESS_LIMIT
+    status, body = invoked_body(handler, events(SERVERLESS_LIMIT + 1)["binary body"], lambda_context)
+    assert (status, body) == (413, None)
+
+
+def test_the_instance_endpoint_limit_is_the_default(load_handler, lambda_context):
+    handler = load_handler(ENDPOINT_NAME=ENDPOINT_NAME)
+    assert handler.SETTINGS.endpoint_max_request_bytes == contract.INVOKE_ENDPOINT_MAX_BYTES == 6_291_456
+
+
+@pytest.mark.parametrize("raw", ["6291457", "1023", "4e6", "-1"])
+def test_an_endpoint_limit_out_of_range_is_a_misconfiguration(load_handler, lambda_context, raw):
+    handler = load_handler(ENDPOINT_NAME=ENDPOINT_NAME, ENDPOINT_MAX_REQUEST_BYTES=raw)
+    response = handler.handler({"image": b64(image_of(100))}, lambda_context)
+    assert (response["statusCode"], decode(response)["error"]["code"]) == (500, "Misconfiguration")
+
+
+def test_terraform_passes_the_endpoint_limit_the_code_reads():
+    module = REPO_ROOT / "terraform" / "modules" / "predict_lambda"
+    assert (
+        "ENDPOINT_MAX_REQUEST_BYTES   = tostring(var.endpoint_max_request_bytes)"
+        in (module / "main.tf").read_text()
+    )
+    variables = (module / "variables.tf").read_text()
+    block = variables[variables.index('variable "endpoint_max_request_bytes"') :].split("\n}\n", 1)[0]
+    assert re.search(r"default\s*=\s*(\d+)", block)[1] == str(contract.INVOKE_ENDPOINT_MAX_BYTES)
+    assert f"var.endpoint_max_request_bytes <= {contract.INVOKE_ENDPOINT_MAX_BYTES}" in block

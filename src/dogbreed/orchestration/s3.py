@@ -1,8 +1,10 @@
 """The project bucket: its layout, and what the launcher writes there (the dataset and the training source).
 
 The prefixes are the ones the stack's IAM policies allow (policies/*.json): the notebook role writes only
-data/ and code/, the training role reads data/, code/, weights/ and checkpoints/ and writes models/ and
-checkpoints/. weights/ is written once by `dogbreed-stage-weights` (dogbreed.pretrained).
+data/ and staging/, the training role reads data/, staging/, weights/ and checkpoints/ and writes models/ and
+checkpoints/. code/ holds what the EC2 trainer and the notebook's kernel run: only the CI apply role and the
+operator roles of code_writer_role_arns write there (docs/infra.md), so the launcher stages the jobs' source
+under staging/. weights/ is written once by `dogbreed-stage-weights` (dogbreed.pretrained).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dogbreed.orchestration.source import ShippedWheels, source_tarball
 if TYPE_CHECKING:
     from dogbreed.orchestration.hyperparameters import WeightsSource
 
-STAGING_PREFIX = "code"
+STAGING_PREFIX = "staging"
 CHECKPOINT_PREFIX = "checkpoints"
 MODEL_PREFIX = "models"
 WEIGHTS_PREFIX = "weights"  # dogbreed.pretrained.files.S3_PREFIX (that module imports torch)

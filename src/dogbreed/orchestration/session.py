@@ -1,4 +1,4 @@
-"""The SageMaker session: it stages uploads under code/ in the stack's bucket and never probes that bucket.
+"""The SageMaker session: it stages uploads under staging/ in the stack's bucket and never probes that bucket.
 
 No public switch stops the probe (sagemaker 3.27, sagemaker/core/helper/session_helper.py). A bucket passed
 as ``Session(default_bucket=...)`` (or as the config's ``DefaultS3Bucket``) only overrides the name: the
@@ -6,7 +6,7 @@ first ``default_bucket()`` call still runs ``_create_s3_bucket_if_it_does_not_ex
 bucket's creation date with ListBuckets (boto3/s3/inject.py ``bucket_load``) and, when that is denied or the
 bucket is not listed, sends ListObjectsV2 on the bare ``default_bucket_prefix`` (or HeadBucket), then
 CreateBucket on a 404. The notebook role may send none of these (policies/notebook.json allows s3:ListBucket
-only under prefixes such as ``code/*``, and no ListAllMyBuckets or CreateBucket), and ModelTrainer always
+only under prefixes such as ``staging/*``, and no ListAllMyBuckets or CreateBucket), and ModelTrainer always
 makes that call to stage its driver scripts (``_resolve_staging_bucket`` in sagemaker/train/model_trainer.py).
 ``SessionSettings`` has no such flag either.
 

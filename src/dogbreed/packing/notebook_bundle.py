@@ -14,8 +14,9 @@ way to pick wheels for another machine); --find-links/--no-index make pip read a
     dogbreed-build-notebook-bundle --python-version 3.11            # glibc 2.26 platforms: Amazon Linux 2
     dogbreed-build-notebook-bundle --python-version 3.11 --glibc 2.34   # Amazon Linux 2023
 
-It writes to code/, which the deploy credentials (or an administrator) may; the notebook role may too, but the
-notebook has no internet to build it.
+Run it as an operator (the root stack's operator_policy_json, the role named in code_writer_role_arns): the
+bucket policy lets only those roles and the CI apply role write code/, and the notebook role, which runs the
+bundle, may only read it (docs/infra.md, "Operators").
 """
 
 from __future__ import annotations

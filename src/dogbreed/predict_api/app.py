@@ -90,7 +90,9 @@ def predict(request: PredictRequest, settings: Settings, client, fields: dict) -
     image = request.image if request.image is not None else fetch_image(request.url, settings)
     content_type = sniff_image_type(image)
     fields.update(image_bytes=len(image), image_type=content_type, top_k=request.top_k)
-    payload, payload_type = endpoint_payload(image, content_type, request.top_k)
+    payload, payload_type = endpoint_payload(
+        image, content_type, request.top_k, settings.endpoint_max_request_bytes
+    )
     fields["payload_type"] = payload_type
     started = time.perf_counter()
     try:

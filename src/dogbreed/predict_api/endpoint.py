@@ -62,15 +62,20 @@ def runtime_client_or_error(settings: EndpointClientSettings):
         return misconfiguration(str(error))
 
 
-def endpoint_payload(image: bytes, content_type: str, top_k: int) -> tuple[bytes, str]:
+def endpoint_payload(
+    image: bytes, content_type: str, top_k: int, max_request_bytes: int = contract.INVOKE_ENDPOINT_MAX_BYTES
+) -> tuple[bytes, str]:
     """The raw image with its sniffed type; the model answers raw images with its top RAW_ANSWER_TOP_K.
-    Only a larger top_k needs the model's JSON form ({"image": base64, "top_k": k}), 4/3 the size."""
+    Only a larger top_k needs the model's JSON form ({"image": base64, "top_k": k}), 4/3 the size. Either
+    must fit the endpoint's request limit (max_request_bytes: 4 MB serverless, 6 MiB on instances)."""
     if top_k <= RAW_ANSWER_TOP_K:
+        if len(image) > max_request_bytes:
+            raise ApiError(413, "ImageTooLarge", f"The image must be under {max_request_bytes // 1024} KiB.")
         return image, content_type
     request = {contract.IMAGE_FIELD: base64.b64encode(image).decode("ascii"), contract.TOP_K_FIELD: top_k}
     payload = json.dumps(request).encode()
-    if len(payload) > contract.INVOKE_ENDPOINT_MAX_BYTES:
-        limit = contract.INVOKE_ENDPOINT_MAX_BYTES * 3 // 4 // 1024
+    if len(payload) > max_request_bytes:
+        limit = max_request_bytes * 3 // 4 // 1024
         raise ApiError(
             413, "ImageTooLarge", f"With top_k above {RAW_ANSWER_TOP_K} the image must be under {limit} KiB."
         )

@@ -3,6 +3,7 @@
     ENDPOINT_NAME                 SageMaker endpoint to invoke (required)
     TOP_K                         predictions when a request names none (1..MAX_TOP_K, default DEFAULT_TOP_K)
     MAX_IMAGE_BYTES               largest accepted image (1..MAX_IMAGE_BYTES_CEILING)
+    ENDPOINT_MAX_REQUEST_BYTES    largest InvokeEndpoint body (6 MiB instances, 4 MB serverless endpoints)
     ALLOWED_URL_HOSTS             "host[:port], ..." image URLs may come from; empty turns URL input off
     URL_FETCH_CA_BUNDLE           PEM file trusted for URL downloads (default: the system CAs)
     URL_FETCH_DEADLINE_S          time allowed for one URL download
@@ -55,6 +56,7 @@ class Settings:
     endpoint_name: str
     default_top_k: int
     max_image_bytes: int
+    endpoint_max_request_bytes: int
     allowed_url_hosts: frozenset[str]
     url_ssl_context: ssl.SSLContext | None  # only built when URL input is on: loading CAs costs cold start
     url_fetch_deadline_s: float
@@ -69,6 +71,14 @@ class Settings:
             default_top_k=_number(env, "TOP_K", int, contract.DEFAULT_TOP_K, 1, contract.MAX_TOP_K),
             max_image_bytes=_number(
                 env, "MAX_IMAGE_BYTES", int, DEFAULT_MAX_IMAGE_BYTES, 1, MAX_IMAGE_BYTES_CEILING
+            ),
+            endpoint_max_request_bytes=_number(
+                env,
+                "ENDPOINT_MAX_REQUEST_BYTES",
+                int,
+                contract.INVOKE_ENDPOINT_MAX_BYTES,
+                1024,
+                contract.INVOKE_ENDPOINT_MAX_BYTES,
             ),
             allowed_url_hosts=allowed_url_hosts,
             url_ssl_context=_url_ssl_context(env) if allowed_url_hosts else None,

@@ -9,11 +9,14 @@ module "data_bucket" {
 module "network" {
   source = "../../modules/network"
 
-  name        = var.name
-  kms_key_arn = module.data_bucket.kms_key_arn
+  name                    = var.name
+  kms_key_arn             = module.data_bucket.kms_key_arn
+  s3_endpoint_bucket_arns = [module.data_bucket.bucket_arn]
   workload_security_groups = {
     notebook = { description = "Notebook instance: no inbound, HTTPS out to VPC endpoints and S3 only" }
+    # Named as in the root stack: the security gates create this group in moto by that name (dev/offline_terraform.py).
     training = {
+      name                = "${var.name}-training-jobs"
       description         = "SageMaker training and tuning jobs: all traffic within the group, HTTPS out to VPC endpoints and S3"
       enable_self_traffic = true
     }

@@ -51,13 +51,22 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
 }
 
 # Rendered from a name-derived ARN so the policy is fully known at plan time (and visible to the gates): TLS only,
-# and the write-once prefixes (policies/s3_bucket_write_once.json) when there are any.
+# the write-once prefixes (policies/s3_bucket_write_once.json) when there are any, and the prefixes only named
+# roles may write (policies/s3_bucket_code_writers.json).
 locals {
   bucket_policy_documents = concat(
     [jsondecode(templatefile("${local.policies}/s3_bucket_tls_only.json", { bucket_arn = local.bucket_arn }))],
     length(var.write_once_prefixes) == 0 ? [] : [jsondecode(templatefile("${local.policies}/s3_bucket_write_once.json", {
       write_once_object_arns = jsonencode([for prefix in var.write_once_prefixes : "${local.bucket_arn}/${prefix}*"])
     }))],
+    [for prefix, writers in var.prefix_writer_arns : { Statement = [merge(
+      one(jsondecode(templatefile("${local.policies}/s3_bucket_code_writers.json", {
+        bucket_arn       = local.bucket_arn
+        prefix           = prefix
+        writer_arns_json = jsonencode(writers)
+      })).Statement),
+      { Sid = "OnlyTheNamedWritersChange${join("", [for part in split("-", trimsuffix(prefix, "/")) : title(part)])}" }
+    )] }],
   )
 }
 

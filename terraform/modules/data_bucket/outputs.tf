@@ -22,3 +22,13 @@ output "kms_alias_name" {
   description = "Alias of the key (alias/<name>)."
   value       = aws_kms_alias.this.name
 }
+
+output "force_destroy" {
+  description = "Whether destroy deletes the bucket with the objects and versions it holds."
+  value       = aws_s3_bucket.this.force_destroy
+}
+
+output "kms_deletion_window_in_days" {
+  description = "Days the key stays pending deletion after destroy."
+  value       = aws_kms_key.this.deletion_window_in_days
+}

@@ -72,6 +72,28 @@ variable "kms_deletion_window_in_days" {
   }
 }
 
+variable "log_group_names" {
+  description = "Log groups whose data CloudWatch Logs may encrypt with the key (kms:EncryptionContext:aws:logs:arn); [] leaves the Logs statement out of the key policy."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for name in var.log_group_names : can(regex("^[A-Za-z0-9_/.#-]{1,512}$", name)) && !strcontains(name, "*")])
+    error_message = "log_group_names must be exact CloudWatch Logs group names (no wildcards)."
+  }
+}
+
+variable "prefix_writer_arns" {
+  description = "Prefix (ending in /) => the only IAM role ARNs that may write or delete objects under it; the bucket policy denies every other principal (aws:PrincipalArn). The project stack protects code/, which the EC2 trainer runs as root."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition     = alltrue([for prefix, writers in var.prefix_writer_arns : can(regex("^[a-z0-9-]+/$", prefix)) && length(writers) >= 1 && alltrue([for arn in writers : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))])])
+    error_message = "prefix_writer_arns keys must be lower-case top-level prefixes ending in / and each must list at least one IAM role ARN."
+  }
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

@@ -1,8 +1,9 @@
 resource "aws_iam_role" "this" {
-  name               = local.name
-  description        = "EC2 trainer: reads data/, code/ and weights/, reads and writes ec2-runs/ of the project bucket."
-  assume_role_policy = file("${local.policies}/trust_ec2.json")
-  tags               = var.tags
+  name                 = local.name
+  description          = "EC2 trainer: reads data/, code/ and weights/, reads and writes ec2-runs/ of the project bucket."
+  permissions_boundary = var.permissions_boundary
+  assume_role_policy   = file("${local.policies}/trust_ec2.json")
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "this" {

@@ -88,14 +88,16 @@ resource "aws_launch_template" "this" {
     }
   }
 
-  tag_specifications {
-    resource_type = "instance"
-    tags          = merge(var.tags, { Name = local.name })
-  }
-
-  tag_specifications {
-    resource_type = "volume"
-    tags          = merge(var.tags, { Name = local.name })
+  # Everything a run creates carries the project's tag (default_tags reach the template only): whoever runs
+  # `ec2-run` may launch only project-tagged instances, volumes and network interfaces (policies/ec2_run.json), and
+  # the CI apply role may change only project-tagged EC2 resources (policies/deploy.json). A spot request tag
+  # spec on an on-demand template would fail the launch, hence the dynamic block.
+  dynamic "tag_specifications" {
+    for_each = toset(concat(["instance", "volume", "network-interface"], var.use_spot ? ["spot-instances-request"] : []))
+    content {
+      resource_type = tag_specifications.value
+      tags          = merge(var.tags, { Name = local.name, Project = var.name })
+    }
   }
 
   tags = var.tags

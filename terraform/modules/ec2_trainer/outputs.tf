@@ -17,3 +17,13 @@ output "output_s3_uri" {
   description = "Where each run writes its checkpoints, model and metrics: <output_s3_uri><run id>/."
   value       = "s3://${var.bucket_name}/ec2-runs/"
 }
+
+output "role_name" {
+  description = "Name of the instance role (known at plan time): the role whoever runs ec2-run passes to EC2."
+  value       = aws_iam_role.this.name
+}
+
+output "instance_profile_name" {
+  description = "Name of the instance profile the launch template names (known at plan time)."
+  value       = aws_iam_instance_profile.this.name
+}

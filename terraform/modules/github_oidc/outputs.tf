@@ -8,6 +8,11 @@ output "apply_role_arn" {
   value       = aws_iam_role.this["apply"].arn
 }
 
+output "workload_boundary_arn" {
+  description = "Managed policy every role of the project stack must carry as its permissions boundary (the root stack derives the same ARN from its name)."
+  value       = aws_iam_policy.workload_boundary.arn
+}
+
 output "backend_config" {
   description = "Contents of terraform/backend.hcl: S3 state with native locking (use_lockfile, Terraform >= 1.10)."
   value       = <<-EOT

@@ -73,6 +73,21 @@ variable "state_kms_key_project_tag" {
   type        = string
 }
 
+variable "workload_roles" {
+  description = "Role name => service it is passed to (\"\" when the apply role never passes it) of every role the project stack creates; the apply role may create, change, read and pass these roles only. null: the root stack's roles for project_name."
+  type        = map(string)
+  default     = null
+
+  validation {
+    condition     = var.workload_roles == null ? true : alltrue([for service in values(var.workload_roles) : contains(["", "sagemaker.amazonaws.com", "lambda.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com"], service)])
+    error_message = "Each workload role is passed to sagemaker, lambda, ec2 or vpc-flow-logs (.amazonaws.com), or to nothing (\"\")."
+  }
+  validation {
+    condition     = var.workload_roles == null ? true : alltrue([for role in keys(var.workload_roles) : can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", role))])
+    error_message = "Workload role names must be plain IAM role names (no path, no wildcard)."
+  }
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

@@ -6,8 +6,13 @@ resource "aws_cloudwatch_log_group" "flow_logs" {
 }
 
 resource "aws_iam_role" "flow_logs" {
-  name = "${var.name}-vpc-flow-logs"
+  name                 = "${var.name}-vpc-flow-logs"
+  permissions_boundary = var.permissions_boundary
+  # aws:SourceAccount and aws:SourceArn (this account's flow logs) as the VPC guide recommends
+  # (https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html).
   assume_role_policy = templatefile("${local.policies}/trust_vpc_flow_logs.json", {
+    partition  = data.aws_partition.current.partition
+    region     = data.aws_region.current.name
     account_id = data.aws_caller_identity.current.account_id
   })
   tags = var.tags

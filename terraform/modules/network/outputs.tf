@@ -22,3 +22,13 @@ output "security_group_ids" {
   description = "ID of each workload's security group, by the keys of workload_security_groups."
   value       = { for key, group in aws_security_group.workload : key => group.id }
 }
+
+output "interface_endpoint_services" {
+  description = "Services with an interface endpoint (each billed per Availability Zone-hour); known at plan time."
+  value       = var.interface_endpoint_services
+}
+
+output "availability_zone_count" {
+  description = "Number of Availability Zones, private subnets and interface endpoint network interfaces per endpoint; known at plan time."
+  value       = length(local.azs)
+}

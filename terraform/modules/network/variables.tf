@@ -54,6 +54,27 @@ variable "workload_security_groups" {
   }
 }
 
+variable "s3_endpoint_bucket_arns" {
+  description = "Buckets of this account that principals of this account may use through the S3 gateway endpoint (the project bucket). Every other bucket is refused at the endpoint, except the AWS-owned objects of s3_endpoint_aws_owned_object_arns."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.s3_endpoint_bucket_arns) >= 1 && alltrue([for arn in var.s3_endpoint_bucket_arns : can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", arn))])
+    error_message = "s3_endpoint_bucket_arns must list at least one bucket ARN (arn:<partition>:s3:::<bucket>, no wildcard, no key)."
+  }
+}
+
+variable "s3_endpoint_aws_owned_object_arns" {
+  description = "AWS-owned S3 objects that anything in the VPC may GET through the S3 gateway endpoint (agents and package managers fetch them without project credentials). null: the Systems Manager agent's buckets and the Amazon Linux 2 repositories of the region (main.tf says why each). Add e.g. arn:aws:s3:::prod-<region>-starport-layer-bucket/* with an ECR endpoint."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.s3_endpoint_aws_owned_object_arns == null ? true : alltrue([for arn in var.s3_endpoint_aws_owned_object_arns : can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.*$", arn))])
+    error_message = "s3_endpoint_aws_owned_object_arns must be object ARNs of named buckets (arn:<partition>:s3:::<bucket>/<key pattern>)."
+  }
+}
+
 variable "kms_key_arn" {
   description = "Customer key encrypting the flow-log group."
   type        = string
@@ -74,4 +95,15 @@ variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "permissions_boundary" {
+  description = "ARN of the managed policy set as the permissions boundary of every role this module creates (the project stack passes the bootstrap stack's workload boundary, which the CI apply role requires). null: no boundary."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/[A-Za-z0-9+=,.@_/-]+$", var.permissions_boundary))
+    error_message = "permissions_boundary must be an IAM managed policy ARN (arn:<partition>:iam::<account id>:policy/<name>)."
+  }
 }

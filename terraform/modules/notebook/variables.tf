@@ -130,7 +130,7 @@ variable "code_s3_prefix" {
 
   validation {
     condition     = can(regex("^code/([a-z0-9._-]+/)*$", var.code_s3_prefix))
-    error_message = "code_s3_prefix must be a folder under code/ ending with / (the notebook role reads code/*)."
+    error_message = "code_s3_prefix must be a folder under code/ ending with / (the notebook role reads only that folder of code/, which only the code writers may change)."
   }
 }
 
@@ -177,4 +177,15 @@ variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "permissions_boundary" {
+  description = "ARN of the managed policy set as the permissions boundary of every role this module creates (the project stack passes the bootstrap stack's workload boundary, which the CI apply role requires). null: no boundary."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/[A-Za-z0-9+=,.@_/-]+$", var.permissions_boundary))
+    error_message = "permissions_boundary must be an IAM managed policy ARN (arn:<partition>:iam::<account id>:policy/<name>)."
+  }
 }

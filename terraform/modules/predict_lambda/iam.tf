@@ -1,6 +1,7 @@
 resource "aws_iam_role" "this" {
-  name        = var.function_name
-  description = "Prediction Lambda: may invoke only the ${var.endpoint_name} endpoint."
+  name                 = var.function_name
+  description          = "Prediction Lambda: may invoke only the ${var.endpoint_name} endpoint."
+  permissions_boundary = var.permissions_boundary
   assume_role_policy = templatefile("${local.policies}/trust_lambda.json", {
     account_id = data.aws_caller_identity.current.account_id
   })

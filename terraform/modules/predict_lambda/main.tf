@@ -53,6 +53,7 @@ resource "aws_lambda_function" "this" {
       ENDPOINT_NAME                = var.endpoint_name
       TOP_K                        = tostring(var.top_k)
       MAX_IMAGE_BYTES              = tostring(var.max_image_bytes)
+      ENDPOINT_MAX_REQUEST_BYTES   = tostring(var.endpoint_max_request_bytes)
       ALLOWED_URL_HOSTS            = join(",", var.allowed_url_hosts)
       ENDPOINT_CONNECT_TIMEOUT_S   = tostring(local.client.connect_timeout_s)
       ENDPOINT_READ_TIMEOUT_S      = tostring(local.client.read_timeout_s)

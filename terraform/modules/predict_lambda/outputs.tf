@@ -22,3 +22,8 @@ output "timeout" {
   description = "Function timeout in seconds."
   value       = aws_lambda_function.this.timeout
 }
+
+output "memory_size" {
+  description = "Memory of the function in MB (its duration and provisioned concurrency are billed per GB-second)."
+  value       = var.memory_size
+}

@@ -172,6 +172,17 @@ variable "max_image_bytes" {
   }
 }
 
+variable "endpoint_max_request_bytes" {
+  description = "Largest InvokeEndpoint body the endpoint takes (ENDPOINT_MAX_REQUEST_BYTES): 6,291,456 for instance endpoints (botocore: Body max 6291456), 4,000,000 for serverless ones (AWS: 4 MB). Requests whose raw image or JSON form (base64, for top_k above 5) exceed it get 413 from the function instead of a ValidationError from the endpoint."
+  type        = number
+  default     = 6291456
+
+  validation {
+    condition     = var.endpoint_max_request_bytes >= 1024 && var.endpoint_max_request_bytes <= 6291456 && floor(var.endpoint_max_request_bytes) == var.endpoint_max_request_bytes
+    error_message = "endpoint_max_request_bytes must be a whole number of bytes between 1,024 and 6,291,456 (InvokeEndpoint's limit)."
+  }
+}
+
 variable "allowed_url_hosts" {
   description = "Hosts the handler may fetch image URLs from (ALLOWED_URL_HOSTS, comma-joined); empty disables URL input."
   type        = list(string)
@@ -225,4 +236,15 @@ variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "permissions_boundary" {
+  description = "ARN of the managed policy set as the permissions boundary of every role this module creates (the project stack passes the bootstrap stack's workload boundary, which the CI apply role requires). null: no boundary."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/[A-Za-z0-9+=,.@_/-]+$", var.permissions_boundary))
+    error_message = "permissions_boundary must be an IAM managed policy ARN (arn:<partition>:iam::<account id>:policy/<name>)."
+  }
 }
