@@ -31,6 +31,7 @@ USED_STACK = (
     "module.endpoint[0].aws_sagemaker_endpoint.this",
     "module.predict_lambda[0].aws_lambda_function.this",
     "module.budget[0].aws_budgets_budget.this",
+    "aws_iam_policy.acceptance_workload_boundary",
 )
 
 

@@ -29,6 +29,37 @@ MODEL_TFVARS = "model.auto.tfvars.json"  # dogbreed-launch publish writes it nex
 LAMBDA_ZIP = Path("build/predict_lambda.zip")
 FINISH_AFTER_INTERRUPT_S = 3600  # the longest apply: an endpoint deployment with its bake
 GRACEFUL_STOP_S = 300
+# The run's stack has no bootstrap stack behind it, so it creates the one thing of it the root stack needs:
+# the workload boundary every role of the stack carries (terraform/modules/github_oidc creates it for a
+# project, from the same template and values). A role whose boundary does not exist is expected to be refused
+# by IAM (InvalidInput; not verified here: moto accepts it).
+BOUNDARY_FILES = {
+    "acceptance_boundary.tf": """\
+data "aws_region" "acceptance" {}
+
+locals {
+  acceptance_account = data.aws_caller_identity.current.account_id
+  acceptance_region  = data.aws_region.acceptance.name
+}
+
+resource "aws_iam_policy" "acceptance_workload_boundary" {
+  name        = "${var.name}-workload-boundary"
+  description = "The acceptance run's workload boundary (terraform/modules/github_oidc, from its template)."
+  policy = templatefile("${path.root}/../policies/workload_boundary.json", {
+    partition  = data.aws_partition.current.partition
+    region     = local.acceptance_region
+    account_id = local.acceptance_account
+    name       = var.name
+    bucket     = "${var.name}-${local.acceptance_account}-${local.acceptance_region}"
+  })
+}
+""",
+    "acceptance_override.tf": """\
+locals {
+  permissions_boundary = aws_iam_policy.acceptance_workload_boundary.arn
+}
+""",
+}
 
 
 class TerraformFailed(RuntimeError):
@@ -63,6 +94,8 @@ class Stack:
             if (REPO_ROOT / "terraform" / name).is_file():
                 shutil.copy2(REPO_ROOT / "terraform" / name, self.dir / name)
         (self.dir / "backend_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
+        for name, text in BOUNDARY_FILES.items():
+            (self.dir / name).write_text(text)
         self.write_tfvars(RUN_TFVARS, tfvars)
         subprocess.run(
             [sys.executable, "-m", "dogbreed.packing.lambda_zip", "--output", str(self.root / LAMBDA_ZIP)],
