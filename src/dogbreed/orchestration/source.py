@@ -1,8 +1,8 @@
 """The code a SageMaker training job runs: `train.py`, the parts of the package training imports and, when a
 wheelhouse is given, the wheels packing needs, so the job packs int8 without reaching a package index.
 
-SageMaker unpacks it as the job's source dir and runs `train.py` with that dir as `sys.path[0]`, so the
-`dogbreed` package travels next to it. The launcher, the local endpoint and caches stay out.
+SageMaker unpacks it as the job's source dir and runs `train.py` with that dir first on the import path, so
+the `dogbreed` package travels next to it. The launcher, the local endpoint and caches stay out.
 
 With wheels (`source_tarball(ShippedWheels(...))`) the tarball also holds
 
