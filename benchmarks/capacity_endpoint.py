@@ -1,11 +1,14 @@
-"""The system under test of benchmarks/endpoint_capacity.py and what it is sent: a model.tar.gz packed by the
-training code, served by ``dogbreed-local-endpoint`` in its own process (the container's real serving stack,
-TorchServe + the SageMaker toolkit in a network namespace, behind the InvokeEndpoint front), and photo-like
-request JPEGs."""
+"""The systems under test of benchmarks/endpoint_capacity.py and what they are sent: two deployments of the
+same weights, each served by ``dogbreed-local-endpoint`` in its own process (the container's real serving
+stack, TorchServe + the SageMaker toolkit in a network namespace, behind the InvokeEndpoint front), and
+photo-like request JPEGs.
+
+    ours     the model.tar.gz train.py packed (benchmarks/served_model.py): the runtime the gate chose
+    course   the course deployment of the same weights (benchmarks/course_baseline.py: its inference2.py)
+"""
 
 from __future__ import annotations
 
-import hashlib
 import queue
 import subprocess
 import sys
@@ -13,42 +16,20 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks.common import DOG_BREEDS, REPO_ROOT, photo_jpeg
+from benchmarks.common import REPO_ROOT, photo_jpeg
+from benchmarks.course_baseline import pack_course_deployment
+from benchmarks.served_model import ServedModel
 
 ENDPOINT_NAME = "capacity-bench"
-NUM_CLASSES = DOG_BREEDS
 ENDPOINT_START_TIMEOUT_S = 180
 
 
-def model_archive(arch: str, cache_dir: Path) -> Path:
-    """A model.tar.gz packed by the training code (random weights, seed 0).
-
-    Cached per arch and per version of the serving code it ships (code/inference.py and what it imports), so
-    a change to the hooks is always what gets measured."""
-    from dogbreed.packing.artifact import code_members
-
-    members = code_members()
-    code = hashlib.sha256(b"".join(members[name] for name in sorted(members)))
-    archive = cache_dir / f"{arch}-{NUM_CLASSES}-classes-{code.hexdigest()[:12]}.model.tar.gz"
-    if not archive.is_file():
-        for stale in cache_dir.glob(f"{arch}-{NUM_CLASSES}-classes-*.model.tar.gz"):
-            stale.unlink()
-        _pack_random_model(arch, archive)
-    return archive
-
-
-def _pack_random_model(arch: str, archive: Path) -> Path:
-    import torch
-
-    from dogbreed.data.synthetic import breed_name
-    from dogbreed.model import build_model
-    from dogbreed.packing.artifact import model_meta, pack_model_artifact
-    from dogbreed.preprocessing import Preprocessing
-
-    torch.manual_seed(0)
-    network = build_model(arch, NUM_CLASSES, pretrained=False)
-    meta = model_meta(arch, [breed_name(i) for i in range(NUM_CLASSES)], Preprocessing().to_dict())
-    return pack_model_artifact(network.state_dict(), meta, archive)
+def deployments(model: ServedModel) -> dict[str, Path]:
+    """{"ours": the packed model, "course": the course deployment of its weights} (built beside it once)."""
+    course = model.archive.with_name("course.model.tar.gz")
+    if not course.is_file():
+        pack_course_deployment(model.model_dir, course)
+    return {"ours": model.archive, "course": course}
 
 
 def request_images(megapixels: tuple[float, ...], cache_dir: Path) -> Path:

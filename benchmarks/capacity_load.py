@@ -132,3 +132,49 @@ def ramp(url: str, images: Path, plan: LoadPlan, slo: Slo, workdir: Path) -> tup
             break
     progress.close()
     return steps, stop_reason
+
+
+def invoke_client(url: str):
+    """A sagemaker-runtime client for the local endpoint at `url`: retries off, fake credentials."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.Session(
+        aws_access_key_id=FAKE_AWS_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=FAKE_AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+        region_name=FAKE_AWS_ENV["AWS_DEFAULT_REGION"],
+    ).client(
+        "sagemaker-runtime",
+        endpoint_url=url,
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}, read_timeout=120),
+    )
+
+
+def sequential_latency(
+    urls: dict[str, str], images: Path, rounds: int, max_rounds: int, budget_s: float
+) -> dict:
+    """One request at a time through InvokeEndpoint: every round sends every image to every deployment in a
+    shuffled order (seeded), so the shared machine's noise hits both alike. {deployment: {image: [s]}}."""
+    import random
+
+    clients = {name: invoke_client(url) for name, url in urls.items()}
+    bodies = {path.name: path.read_bytes() for path in sorted(images.glob("*.jpg"))}
+    jobs = [(name, image) for name in clients for image in bodies]
+    for name, image in jobs:  # warm-up: first requests, connection set-up
+        _invoke(clients[name], bodies[image])
+    samples = {name: {image: [] for image in bodies} for name in clients}
+    order, started = random.Random(0), time.monotonic()
+    for index in tqdm(range(max_rounds), desc="sequential rounds", file=sys.stderr):
+        if index >= rounds and time.monotonic() - started > budget_s:
+            break
+        order.shuffle(jobs)
+        for name, image in jobs:
+            begin = time.perf_counter()
+            _invoke(clients[name], bodies[image])
+            samples[name][image].append(time.perf_counter() - begin)
+    return samples
+
+
+def _invoke(client, body: bytes) -> None:
+    response = client.invoke_endpoint(EndpointName=ENDPOINT_NAME, Body=body, ContentType="image/jpeg")
+    response["Body"].read()

@@ -1,10 +1,10 @@
 """The course project's code the benchmarks compare against, re-implemented faithfully.
 
-Serving (`CoursePath`, its ``inference2.py``): PIL opens the full image, Resize((224, 224)), ToTensor,
-Normalize, fp32 eager under torch.no_grad at torch's default thread count, one request at a time, the model
-built the course way (torchvision's constructor with its `fc` replaced by Sequential(Linear)), raw logits as
-JSON. Not reproduced: the `url` JSON request that downloads arbitrary URLs, and `pretrained=True` (a download
-at serve time whose weights load_state_dict overwrites anyway).
+Serving: its endpoint code (inference2.py) is `course_deployment/inference.py`, which that folder's docstring
+describes. `course_deployment_dir` turns our packed model into the course deployment's model directory
+(model.pth under the course's parameter names, code/inference.py), which `pack_course_deployment` archives for
+the real serving stack and `CoursePath` runs in-process through the same model_fn / input_fn / predict_fn,
+then the toolkit's default output_fn (the logits as JSON).
 
 Training input (`course_loader_dataset`): torchvision ImageFolder with its default loader (full PIL decode,
 convert to RGB) and the course's transform: RandomHorizontalFlip, Resize((224, 224)), ToTensor, Normalize.
@@ -12,22 +12,55 @@ convert to RGB) and the course's transform: RandomHorizontalFlip, Resize((224, 2
 
 from __future__ import annotations
 
-import io
+import importlib.util
 import json
+import shutil
+import tarfile
 from pathlib import Path
 
 import torch
-from PIL import Image
-from torch import nn
-from torchvision import datasets, models, transforms
+from torchvision import datasets, transforms
 
 from dogbreed.preprocessing import IMAGENET_MEAN, IMAGENET_STD
 
+COURSE_CODE = Path(__file__).resolve().parent / "course_deployment" / "inference.py"
+
+
+def course_module():
+    """course_deployment/inference.py as a module of its own (it imports nothing of ours)."""
+    spec = importlib.util.spec_from_file_location("course_inference", COURSE_CODE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def course_deployment_dir(model_dir: Path, target: Path) -> Path:
+    """The course deployment's model directory for our extracted model `model_dir`: the same weights."""
+    meta = json.loads((model_dir / "model_meta.json").read_text())
+    state = torch.load(model_dir / "model.pt", map_location="cpu", weights_only=True)
+    (target / "code").mkdir(parents=True, exist_ok=True)
+    torch.save({course_key(key): value for key, value in state.items()}, target / "model.pth")
+    described = {"arch": meta["arch"], "num_classes": meta["num_classes"]}
+    (target / "course_model.json").write_text(json.dumps(described) + "\n")
+    shutil.copy(COURSE_CODE, target / "code" / "inference.py")
+    return target
+
+
+def pack_course_deployment(model_dir: Path, archive: Path) -> Path:
+    """model.tar.gz of the course deployment (course_deployment_dir) for the serving stack."""
+    source = course_deployment_dir(model_dir, archive.parent / (archive.name + ".d"))
+    with tarfile.open(archive, "w:gz") as tar:
+        for path in sorted(source.rglob("*")):
+            if path.is_file():
+                tar.add(path, arcname=path.relative_to(source).as_posix())
+    shutil.rmtree(source)
+    return archive
+
 
 class CoursePath:
-    """inference2.py of the course project: model_fn / input_fn / predict_fn with its transforms."""
+    """The course deployment's hooks in this process, one request at a time."""
 
-    transform = transforms.Compose(
+    transform = transforms.Compose(  # its predict_fn's, for the decode comparison
         [
             transforms.Resize((224, 224)),
             transforms.ToTensor(),
@@ -35,20 +68,12 @@ class CoursePath:
         ]
     )
 
-    def __init__(self, model_dir: Path):
-        meta = json.loads((model_dir / "model_meta.json").read_text())
-        model = getattr(models, meta["arch"])(weights=None)
-        for parameter in model.parameters():
-            parameter.requires_grad = False
-        model.fc = nn.Sequential(nn.Linear(model.fc.in_features, meta["num_classes"]))
-        state = torch.load(model_dir / "model.pt", map_location="cpu", weights_only=True)
-        model.load_state_dict({course_key(key): value for key, value in state.items()})
-        self.model = model.eval()
+    def __init__(self, course_dir: Path):
+        self.hooks = course_module()
+        self.model = self.hooks.model_fn(str(course_dir))
 
     def request(self, body: bytes) -> str:
-        image = Image.open(io.BytesIO(body))  # input_fn
-        with torch.no_grad():  # predict_fn
-            prediction = self.model(self.transform(image).unsqueeze(0))
+        prediction = self.hooks.predict_fn(self.hooks.input_fn(body, "image/jpeg"), self.model)
         return json.dumps(prediction.tolist())  # the toolkit's default output_fn: raw logits
 
 

@@ -5,6 +5,7 @@ variant alike."""
 from __future__ import annotations
 
 import copy
+import functools
 import io
 import json
 import os
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
 from torch import nn
@@ -24,6 +26,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from tqdm import tqdm
 
 from benchmarks.course_baseline import CoursePath
+from benchmarks.served_model import ModelPlan
 from dogbreed.preprocessing import Preprocessing, to_upright_rgb
 from dogbreed.serving import hooks
 from dogbreed.utils.cpus import usable_cpus
@@ -31,9 +34,12 @@ from dogbreed.utils.cpus import usable_cpus
 DEFAULT_THREADS = torch.get_num_threads()  # what the course code runs with: it never sets a thread count
 CORES = usable_cpus()
 PER_WORKER = "ours_1_thread_per_worker"
+TORCH_PATH = "ours_fp32_torch"  # the hooks serving model.pt (INFERENCE_RUNTIME=torch), as before int8
 LATENCY_BUDGET_S, FORWARD_BUDGET_S = 30.0, 10.0  # per phase; the whole script must stay within 2 minutes
-FORWARD, FORWARD_1 = "ours (channels_last)", "channels_last, 1 thread"
+FORWARD, FORWARD_1 = "torch fp32 channels_last", "torch fp32 channels_last, 1 thread"
+SERVED, SERVED_1 = "served", "served, 1 thread"  # the artifact's network as model_fn loads it
 RATE, RATE_1 = "matmul_gflops", "matmul_gflops_1_thread"
+INT8_RATE, INT8_RATE_1 = "int8_matmul_gops", "int8_matmul_gops_1_thread"
 MATMUL_SIZE = 1024
 OUR_DECODE, COURSE_DECODE = (
     "ours: draft decode, Resize(256), CenterCrop",
@@ -54,16 +60,12 @@ class Photo:
 
 @dataclass(frozen=True)
 class Plan:
-    arch: str
     rounds: int  # least latency rounds; each sends every photo once through every path
     forward_rounds: int  # least forward rounds
     max_rounds: int  # more rounds run while a phase is within its time budget, up to this many
     decode_rounds: int
     photos: tuple[Photo, ...]
-    classes: int
-    train_per_class: int
-    eval_per_class: int  # valid and test images per class; both splits form the agreement set
-    epochs: int
+    model: ModelPlan  # the served model (benchmarks/served_model.py)
 
 
 class OurPath:
@@ -73,22 +75,29 @@ class OurPath:
         self.model, self.threads = model, threads
 
     @classmethod
-    def load(cls, model_dir: Path, workers: int) -> OurPath:
-        """model_fn as a server with `workers` model workers runs it; keeps the thread count it chose."""
-        previous = os.environ.get(hooks.WORKERS_ENV)
-        os.environ[hooks.WORKERS_ENV] = str(workers)
+    def load(cls, model_dir: Path, workers: int, runtime: str | None = None) -> OurPath:
+        """model_fn as a server with `workers` model workers runs it (INFERENCE_RUNTIME=`runtime` when
+        given); keeps the thread count it chose."""
+        settings = {hooks.WORKERS_ENV: str(workers), hooks.RUNTIME_ENV: runtime}
+        previous = {name: os.environ.get(name) for name in settings}
+        _set_env(settings)
         try:
             model = hooks.model_fn(str(model_dir))
         finally:
-            if previous is None:
-                del os.environ[hooks.WORKERS_ENV]
-            else:
-                os.environ[hooks.WORKERS_ENV] = previous
+            _set_env(previous)
         return cls(model, torch.get_num_threads())
 
     def request(self, body: bytes, content_type: str) -> str:
         request = hooks.input_fn(body, content_type)
         return hooks.output_fn(hooks.predict_fn(request, self.model), "application/json")[0]
+
+
+def _set_env(values: dict[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def timed(call: Callable[[], object], threads: int) -> float:
@@ -111,16 +120,15 @@ def rounds_within(least: int, most: int, budget_s: float, description: str) -> I
 
 
 def measure_latency(
-    course: CoursePath, ours: OurPath, per_worker: OurPath, inputs: dict[Photo, bytes], plan: Plan
+    course: CoursePath, ours: dict[str, OurPath], inputs: dict[Photo, bytes], plan: Plan
 ) -> dict:
-    """Every round sends every photo through every path, in a shuffled order (seeded)."""
-    paths = {
-        "course": lambda photo, body: timed(lambda: course.request(body), DEFAULT_THREADS),
-        "ours": lambda photo, body: timed(lambda: ours.request(body, photo.content_type), ours.threads),
-        PER_WORKER: lambda photo, body: timed(
-            lambda: per_worker.request(body, photo.content_type), per_worker.threads
-        ),
-    }
+    """Every round sends every photo through every path (the course's and each of `ours`), in a shuffled
+    order (seeded)."""
+    paths = {"course": lambda photo, body: timed(lambda: course.request(body), DEFAULT_THREADS)}
+    for name, path in ours.items():
+        paths[name] = lambda photo, body, path=path: timed(
+            lambda: path.request(body, photo.content_type), path.threads
+        )
     for path in paths.values():  # warm-up: first-call allocations and lazy initialisation
         path(next(iter(inputs)), next(iter(inputs.values())))
     samples = {(name, photo): [] for name in paths for photo in inputs}
@@ -146,22 +154,56 @@ def matmul_rate(threads: int, size: int = MATMUL_SIZE, repeats: int = 3) -> floa
     return 2 * size**3 / best / 1e9
 
 
-def forward_variants(
-    network: nn.Module, threads: int
-) -> dict[str, tuple[nn.Module, int, torch.memory_format]]:
+@functools.cache
+def _int8_gemm(threads: int, size: int):
+    """An ONNX Runtime session of one u8 x s8 MatMulInteger (weights constant, so prepacked) and its input."""
+    import onnxruntime
+    from onnx import TensorProto, helper, numpy_helper
+
+    weights = np.random.default_rng(0).integers(-128, 128, (size, size), dtype=np.int8)
+    graph = helper.make_graph(
+        [helper.make_node("MatMulInteger", ["a", "b"], ["y"])],
+        "int8_gemm",
+        [helper.make_tensor_value_info("a", TensorProto.UINT8, [size, size])],
+        [helper.make_tensor_value_info("y", TensorProto.INT32, [size, size])],
+        initializer=[numpy_helper.from_array(weights, "b")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+    session = onnxruntime.InferenceSession(
+        model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+    )
+    return session, np.random.default_rng(1).integers(0, 256, (size, size), dtype=np.uint8)
+
+
+def int8_matmul_rate(threads: int, size: int = MATMUL_SIZE, repeats: int = 3) -> float:
+    """int8 GOP/s (a multiply-add counted as 2, like a FLOP) of a square u8 x s8 integer matmul in ONNX
+    Runtime: the MLAS integer GEMM kernels its int8 convolutions and matmuls run on."""
+    session, a = _int8_gemm(threads, size)
+    session.run(None, {"a": a})
+    best = min(timed(lambda: session.run(None, {"a": a}), threads) for _ in range(repeats))
+    return 2 * size**3 / best / 1e9
+
+
+def forward_variants(network: nn.Module, served, served_1, threads: int) -> dict[str, tuple]:
+    """name -> (callable, threads, memory format): the fp32 torch network (channels_last at `threads` and 1,
+    contiguous) and the served network as model_fn loaded it, at `threads` and 1."""
     contiguous = copy.deepcopy(network).to(memory_format=torch.contiguous_format)
     return {
         FORWARD: (network, threads, torch.channels_last),
-        "contiguous": (contiguous, threads, torch.contiguous_format),
+        "torch fp32 contiguous": (contiguous, threads, torch.contiguous_format),
         FORWARD_1: (network, 1, torch.channels_last),
+        SERVED: (served, threads, torch.contiguous_format),
+        SERVED_1: (served_1, 1, torch.contiguous_format),
     }
 
 
-def measure_forward(network: nn.Module, threads: int, crop: int, plan: Plan) -> dict:
-    """Forward passes of each variant and the matmul rate, interleaved round by round."""
-    variants = forward_variants(network, threads)
+def measure_forward(network: nn.Module, served, served_1, threads: int, crop: int, plan: Plan) -> dict:
+    """Forward passes of each variant and the fp32 and int8 matmul rates, interleaved round by round."""
+    variants = forward_variants(network, served, served_1, threads)
     batch = torch.randn(1, 3, crop, crop)
-    samples = {name: [] for name in variants} | {RATE: [], RATE_1: []}
+    samples = {name: [] for name in variants} | {RATE: [], RATE_1: [], INT8_RATE: [], INT8_RATE_1: []}
     with torch.inference_mode():
         for module, count, layout in variants.values():  # warm-up
             timed(partial(module, batch.to(memory_format=layout)), count)
@@ -170,6 +212,8 @@ def measure_forward(network: nn.Module, threads: int, crop: int, plan: Plan) -> 
                 samples[name].append(timed(partial(module, batch.to(memory_format=layout)), count))
             samples[RATE].append(matmul_rate(threads))
             samples[RATE_1].append(matmul_rate(1))
+            samples[INT8_RATE].append(int8_matmul_rate(threads))
+            samples[INT8_RATE_1].append(int8_matmul_rate(1))
     return samples
 
 
@@ -196,9 +240,12 @@ def reference_probabilities(network: nn.Module, meta: dict, body: bytes) -> torc
         return torch.softmax(network(transform(image).unsqueeze(0)), dim=1)[0]
 
 
-def measure_agreement(ours: OurPath, model_dir: Path, bodies: list[tuple[bytes, str]]) -> dict:
+def measure_agreement(
+    ours: OurPath, network: nn.Module, model_dir: Path, bodies: list[tuple[bytes, str]]
+) -> dict:
+    """Our answers (whatever the artifact serves) against the fp32 torch `network` on full decodes."""
     meta = json.loads((model_dir / "model_meta.json").read_text())
-    reference = copy.deepcopy(ours.model.network).to(memory_format=torch.contiguous_format)
+    reference = copy.deepcopy(network).to(memory_format=torch.contiguous_format)
     torch.set_num_threads(ours.threads)
     agree, errors, top1_probabilities, margins = 0, [], [], []
     for body, content_type in tqdm(bodies, desc="agreement images", file=sys.stderr):
@@ -222,8 +269,8 @@ def measure_agreement(ours: OurPath, model_dir: Path, bodies: list[tuple[bytes, 
     }
 
 
-def agreement_set(workdir: Path, inputs: dict[Photo, bytes]) -> list[tuple[bytes, str]]:
+def agreement_set(data_dir: Path, inputs: dict[Photo, bytes]) -> list[tuple[bytes, str]]:
     """The synthetic dataset's valid and test images, and the request photos."""
-    images = [path for split in ("valid", "test") for path in sorted((workdir / "data" / split).glob("*/*"))]
+    images = [path for split in ("valid", "test") for path in sorted((data_dir / split).glob("*/*"))]
     bodies = [(path.read_bytes(), "image/png" if path.suffix == ".png" else "image/jpeg") for path in images]
     return bodies + [(body, photo.content_type) for photo, body in inputs.items()]

@@ -14,10 +14,15 @@ from benchmarks.latency_measurements import (
     COURSE_DECODE,
     FORWARD,
     FORWARD_1,
+    INT8_RATE,
+    INT8_RATE_1,
     OUR_DECODE,
     PER_WORKER,
     RATE,
     RATE_1,
+    SERVED,
+    SERVED_1,
+    TORCH_PATH,
     Photo,
 )
 
@@ -29,7 +34,9 @@ AGREEMENT_GOAL = 0.99
 def latency_table(latency: dict, inputs: dict[Photo, bytes]) -> list[dict]:
     rows = []
     for photo in inputs:
-        course, ours, per_worker = (latency[name][photo] for name in ("course", "ours", PER_WORKER))
+        course, ours, per_worker, fp32 = (
+            latency[n][photo] for n in ("course", "ours", PER_WORKER, TORCH_PATH)
+        )
         rows.append(
             {
                 "input": photo.name,
@@ -38,8 +45,10 @@ def latency_table(latency: dict, inputs: dict[Photo, bytes]) -> list[dict]:
                 "course_ms": percentiles_ms(course),
                 "ours_ms": percentiles_ms(ours),
                 "ours_1_thread_per_worker_ms": percentiles_ms(per_worker),
+                "ours_fp32_torch_ms": percentiles_ms(fp32),
                 "p50_speedup": round(np.median(course) / np.median(ours), 2),
                 "p50_speedup_1_thread_per_worker": round(np.median(course) / np.median(per_worker), 2),
+                "p50_speedup_fp32_torch": round(np.median(course) / np.median(fp32), 2),
             }
         )
     return rows
@@ -59,23 +68,36 @@ def mix_stats(latency: dict, photos: tuple[Photo, ...]) -> dict:
     return stats
 
 
-def forward_summary(samples: dict, flops: int) -> dict:
-    """Forward time over the FLOP floor (model FLOPs / matmul rate measured in the same round), per layout."""
-    forward_ms = {
-        name: percentiles_ms(values) for name, values in samples.items() if name not in (RATE, RATE_1)
+def forward_summary(samples: dict, flops: int, served_precision: str) -> dict:
+    """Forward time over the FLOP floor: model FLOPs / the matmul rate of the same arithmetic measured in the
+    same round (fp32 for torch; int8 for the served int8 network, whose FLOPs are the same convolutions and
+    matmuls, executed as u8 x s8 multiply-adds)."""
+    rates = {RATE, RATE_1, INT8_RATE, INT8_RATE_1}
+    forward_ms = {name: percentiles_ms(values) for name, values in samples.items() if name not in rates}
+    int8 = served_precision == "int8"
+    layouts = {
+        "torch fp32, all cores": (FORWARD, RATE),
+        "torch fp32, 1 thread": (FORWARD_1, RATE_1),
+        "served, all cores": (SERVED, INT8_RATE if int8 else RATE),
+        "served, 1 thread": (SERVED_1, INT8_RATE_1 if int8 else RATE_1),
     }
-    layouts = {"all cores": (FORWARD, RATE), "1 thread": (FORWARD_1, RATE_1)}
     floor = {}
     for layout, (variant, rate_name) in layouts.items():
-        times, rates = samples[variant], samples[rate_name]
-        ratios = [time_s * rate * 1e9 / flops for time_s, rate in zip(times, rates, strict=True)]
+        times, rate_samples = samples[variant], samples[rate_name]
+        ratios = [time_s * rate * 1e9 / flops for time_s, rate in zip(times, rate_samples, strict=True)]
         floor[layout] = {
-            "matmul_gflops_median": round(statistics.median(rates), 1),
-            "floor_ms_at_median_rate": round(flops / (statistics.median(rates) * 1e9) * 1e3, 1),
+            "rate": rate_name,
+            "rate_g_per_s_median": round(statistics.median(rate_samples), 1),
+            "floor_ms_at_median_rate": round(flops / (statistics.median(rate_samples) * 1e9) * 1e3, 1),
             "forward_p50_ms": forward_ms[variant]["p50"],
             "forward_over_floor_median": round(statistics.median(ratios), 2),
         }
-    return {"gflops_per_forward": round(flops / 1e9, 3), "forward_ms": forward_ms, "floor": floor}
+    return {
+        "gflops_per_forward": round(flops / 1e9, 3),
+        "served_precision": served_precision,
+        "forward_ms": forward_ms,
+        "floor": floor,
+    }
 
 
 def decode_summary(decode: dict, photo: Photo) -> dict:
@@ -88,7 +110,7 @@ def summary_rows(
     return (
         _speedup_rows(mix, forward, decode, threads)
         + [SummaryRow(f"p50 speedup, {row['input']}", row["p50_speedup"], "x") for row in table]
-        + _floor_rows(forward["floor"], threads)
+        + _floor_rows(forward, threads)
         + _agreement_rows(agreement)
     )
 
@@ -96,9 +118,10 @@ def summary_rows(
 def _speedup_rows(mix: dict, forward: dict, decode: dict, threads: int) -> list[SummaryRow]:
     speedup = mix["course"]["p50_ms"] / mix["ours"]["p50_ms"]
     forward_ms = {name: values["p50"] for name, values in forward["forward_ms"].items()}
+    served = f"served {forward['served_precision']}"
     return [
         SummaryRow("p50 latency, course path, JPEG photo mix", mix["course"]["p50_ms"], "ms"),
-        SummaryRow("p50 latency, ours, JPEG photo mix", mix["ours"]["p50_ms"], "ms"),
+        SummaryRow(f"p50 latency, ours ({served}), JPEG photo mix", mix["ours"]["p50_ms"], "ms"),
         SummaryRow(
             "p50 speedup over the course path, JPEG photo mix",
             round(speedup, 2),
@@ -112,13 +135,23 @@ def _speedup_rows(mix: dict, forward: dict, decode: dict, threads: int) -> list[
             "x",
         ),
         SummaryRow(
-            f"source: forward speedup of {threads} thread(s) over 1 thread",
-            round(forward_ms[FORWARD_1] / forward_ms[FORWARD], 2),
+            "p50 speedup over the course path, our hooks serving fp32 torch (model.pt, as before int8)",
+            round(mix["course"]["p50_ms"] / mix[TORCH_PATH]["p50_ms"], 2),
             "x",
         ),
         SummaryRow(
-            "source: forward speedup from channels_last alone",
-            round(forward_ms["contiguous"] / forward_ms[FORWARD], 2),
+            f"source: forward speedup, {served} over torch fp32 channels_last, {threads} thread(s)",
+            round(forward_ms[FORWARD] / forward_ms[SERVED], 2),
+            "x",
+        ),
+        SummaryRow(
+            f"source: forward speedup of {threads} thread(s) over 1 thread, {served}",
+            round(forward_ms[SERVED_1] / forward_ms[SERVED], 2),
+            "x",
+        ),
+        SummaryRow(
+            "source: forward speedup from channels_last alone (torch fp32)",
+            round(forward_ms["torch fp32 contiguous"] / forward_ms[FORWARD], 2),
             "x",
         ),
         SummaryRow(
@@ -134,20 +167,40 @@ def _speedup_rows(mix: dict, forward: dict, decode: dict, threads: int) -> list[
     ]
 
 
-def _floor_rows(floor: dict, threads: int) -> list[SummaryRow]:
-    ratio = floor["1 thread"]["forward_over_floor_median"]  # the serving default: one thread per worker
+def _floor_rows(forward: dict, threads: int) -> list[SummaryRow]:
+    floor = forward["floor"]
+    served = f"served {forward['served_precision']}"
+    rate = (
+        "int8 matmul rate (ONNX Runtime u8 x s8 MatMulInteger)"
+        if forward["served_precision"] == "int8"
+        else ("fp32 matmul rate")
+    )
+    ratio = floor["served, 1 thread"]["forward_over_floor_median"]  # the serving default: 1 thread per worker
     return [
         SummaryRow(
-            "fp32 matmul rate, 1 thread (median)", floor["1 thread"]["matmul_gflops_median"], "GFLOP/s"
+            "fp32 matmul rate, 1 thread (median)",
+            floor["torch fp32, 1 thread"]["rate_g_per_s_median"],
+            "GFLOP/s",
         ),
-        SummaryRow("model forward p50, 1 thread", floor["1 thread"]["forward_p50_ms"], "ms"),
+        SummaryRow(f"{rate}, 1 thread (median)", floor["served, 1 thread"]["rate_g_per_s_median"], "GOP/s"),
         SummaryRow(
-            f"model forward / FLOP floor, {threads} thread(s)",
-            floor["all cores"]["forward_over_floor_median"],
+            "model forward p50, torch fp32, 1 thread", floor["torch fp32, 1 thread"]["forward_p50_ms"], "ms"
+        ),
+        SummaryRow(
+            f"model forward p50, {served}, 1 thread", floor["served, 1 thread"]["forward_p50_ms"], "ms"
+        ),
+        SummaryRow(
+            "model forward / FLOP floor, torch fp32, 1 thread",
+            floor["torch fp32, 1 thread"]["forward_over_floor_median"],
             "x",
         ),
         SummaryRow(
-            "model forward / FLOP floor, 1 thread (median of interleaved rounds)",
+            f"model forward / FLOP floor, {served}, {threads} thread(s)",
+            floor["served, all cores"]["forward_over_floor_median"],
+            "x",
+        ),
+        SummaryRow(
+            f"model forward / FLOP floor, {served}, 1 thread (median of interleaved rounds)",
             ratio,
             "x",
             goal=f"<= {FLOOR_GOAL:g}x",
@@ -188,9 +241,10 @@ def _plot_latency(ax, table: list[dict]) -> None:
         ("course_ms", "course path"),
         ("ours_ms", "ours, 1 worker x all cores"),
         ("ours_1_thread_per_worker_ms", "ours, 1 thread per worker"),
+        ("ours_fp32_torch_ms", "ours serving fp32 torch"),
     )
     for offset, (key, label) in enumerate(paths):
-        ax.bar(x + (offset - 1) * 0.27, [row[key]["p50"] for row in table], 0.27, label=label)
+        ax.bar(x + (offset - 1.5) * 0.2, [row[key]["p50"] for row in table], 0.2, label=label)
     ax.set(xticks=x, xticklabels=names, ylabel="p50 ms per request (log)", yscale="log")
     ax.set_title("Request latency, one at a time")
     ax.legend()
@@ -199,8 +253,12 @@ def _plot_latency(ax, table: list[dict]) -> None:
 def _plot_forward(ax, forward: dict) -> None:
     variants = forward["forward_ms"]
     ax.barh(list(variants), [values["p50"] for values in variants.values()], color="tab:gray")
-    for layout, style in (("all cores", "--"), ("1 thread", ":")):
+    for layout, (color, style) in {
+        "torch fp32, 1 thread": ("tab:red", ":"),
+        "served, all cores": ("tab:green", "--"),
+        "served, 1 thread": ("tab:green", ":"),
+    }.items():
         floor_ms = forward["floor"][layout]["floor_ms_at_median_rate"]
-        ax.axvline(floor_ms, color="tab:red", linestyle=style, label=f"FLOP floor, {layout}")
+        ax.axvline(floor_ms, color=color, linestyle=style, label=f"FLOP floor, {layout}")
     ax.set(xlabel="p50 ms per forward", title="Model forward vs FLOP floor")
     ax.legend()

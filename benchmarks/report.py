@@ -15,10 +15,12 @@ from benchmarks.common import DEFAULT_RESULTS_DIR, REPO_ROOT, base_parser
 DEFAULT_OUTPUT = REPO_ROOT / "docs" / "benchmarks.md"
 RUNNER_NAME = "run_all"
 TITLES = {
-    "inference_latency": "CPU inference latency (issue 6.1)",
+    "inference_latency": "CPU inference latency through the hooks (issues 6.1, 15)",
+    "serving_runtimes": "Serving runtimes side by side, and the rest of the request (issue 15)",
+    "int8_agreement": "int8 against fp32 at pack time: the gate's numbers (issue 15)",
     "input_pipeline": "Training input pipeline (issue 6.2)",
     "tuning_cost": "Tuning cost with a frozen backbone (issue 6.3)",
-    "endpoint_capacity": "Endpoint capacity and autoscaling target (issue 6.4)",
+    "endpoint_capacity": "Real serving stack: latency, capacity, autoscaling target (issues 6.4, 15)",
     "lambda_overhead": "Lambda handler overhead (issue 6.5)",
     "cost": "Serving cost (issue 6.6)",
     "inference_explore": "Inference options tried and not adopted (issue 6.1, run by hand)",

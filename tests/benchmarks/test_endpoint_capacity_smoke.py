@@ -9,7 +9,7 @@ import pytest
 from results_contract import assert_png, load_results
 
 from benchmarks import endpoint_capacity as capacity
-from benchmarks.capacity_endpoint import model_archive
+from benchmarks import served_model
 from benchmarks.capacity_load import LoadPlan, Slo, StepResult, summarize_step
 from benchmarks.capacity_model import TFVARS_VARIABLE, invocations_target, max_sustainable
 
@@ -40,8 +40,15 @@ def test_quick_run_writes_results_plot_and_a_consistent_target(quick_run):
     tfvars = json.loads((root / "autoscaling.auto.tfvars.json").read_text())
 
     assert exit_code == 0
-    assert [step["concurrency"] for step in details["steps"]] == [1, 2]
-    assert all(step["requests"] > 0 and step["failures"] == 0 for step in details["steps"])
+    for name in ("ours", "course"):
+        deployment = details["deployments"][name]
+        steps = deployment["steps"]
+        assert [step["concurrency"] for step in steps] == [1, 2][: len(steps)]
+        assert len(steps) == 2 or deployment["stop_reason"].startswith("concurrency 1 broke the SLO")
+        assert all(step["requests"] > 0 for step in steps)
+    assert details["max_sustainable_rps"] == details["deployments"]["ours"]["max_sustainable_rps"]
+    latency = details["sequential_latency"]
+    assert latency["ours"]["requests"] > 0 and latency["course"]["requests"] == latency["ours"]["requests"]
     assert tfvars == {TFVARS_VARIABLE: round(details["max_sustainable_rps"] * 60 * 0.5)}
     assert details["invocations_per_instance_target"] == tfvars[TFVARS_VARIABLE]
     summary = {row["metric"]: row for row in results["summary"]}
@@ -112,14 +119,21 @@ def test_quick_runs_leave_the_repository_tfvars_alone_unless_asked():
     assert str(capacity.tfvars_path(parser.parse_args(["--quick", "--tfvars", "x.json"]))) == "x.json"
 
 
-def test_the_packed_model_is_rebuilt_when_the_serving_code_changes(tmp_path, monkeypatch):
-    from dogbreed.packing import artifact
+def test_the_served_model_is_rebuilt_when_the_code_changes(tmp_path, monkeypatch):
+    built = []
 
-    first = model_archive("mobilenet_v3_small", tmp_path)
-    changed = artifact.ENTRY_MODULE + b"\n# changed\n"
-    monkeypatch.setattr(artifact, "ENTRY_MODULE", changed)
-    second = model_archive("mobilenet_v3_small", tmp_path)
+    def fake_build(plan, root):
+        built.append(root)
+        (root / "extracted").mkdir(parents=True)
+        (root / "extracted" / "model_meta.json").write_text('{"serving": {}}')
+        (root / "model.tar.gz").write_bytes(b"archive")
 
-    assert second.is_file() and first != second
-    assert not first.exists()  # the cache keeps one archive per arch
-    assert model_archive("mobilenet_v3_small", tmp_path) == second  # reused while nothing changes
+    monkeypatch.setattr(served_model, "_build", fake_build)
+    monkeypatch.setattr(served_model, "code_version", lambda: "v1")
+    first = served_model.served_model(served_model.QUICK, tmp_path)
+    assert served_model.served_model(served_model.QUICK, tmp_path) == first and len(built) == 1  # reused
+    monkeypatch.setattr(served_model, "code_version", lambda: "v2")
+    second = served_model.served_model(served_model.QUICK, tmp_path)
+    assert len(built) == 2 and second.archive != first.archive
+    assert second.archive.is_file() and not first.archive.exists()  # one cached model per arch
+    assert not list(tmp_path.glob(".building-*"))

@@ -1,4 +1,5 @@
-"""inference_latency.py --quick end to end: real train.py head training, both request paths, the contract."""
+"""inference_latency.py --quick end to end: the served model (train.py, the int8 gate), every request path,
+the contract."""
 
 from __future__ import annotations
 
@@ -18,12 +19,23 @@ def test_quick_run_writes_the_results_contract_and_a_plot(tmp_path):
     details = results["details"]
     rows = {row["metric"]: row for row in results["summary"]}
     assert rows["p50 speedup over the course path, JPEG photo mix"]["goal"] == ">= 3x"
-    assert rows["model forward / FLOP floor, 1 thread (median of interleaved rounds)"]["goal"] == "<= 1.3x"
+    precision = details["model"]["serving"]["precision"]
+    floor_row = f"model forward / FLOP floor, served {precision}, 1 thread (median of interleaved rounds)"
+    assert rows[floor_row]["goal"] == "<= 1.3x"
     assert all(row["measured"] for row in rows.values())
     assert {row["input"] for row in details["latency"]} == {"jpeg 0.3 MP", "png 0.3 MP"}
-    assert all(row["ours_ms"]["p50"] > 0 and row["course_ms"]["p50"] > 0 for row in details["latency"])
+    paths = ("ours_ms", "course_ms", "ours_1_thread_per_worker_ms", "ours_fp32_torch_ms")
+    assert all(row[path]["p50"] > 0 for row in details["latency"] for path in paths)
     assert details["forward"]["gflops_per_forward"] > 0
-    assert set(details["forward"]["floor"]) == {"all cores", "1 thread"}
+    floor = details["forward"]["floor"]
+    assert set(floor) == {
+        "torch fp32, all cores",
+        "torch fp32, 1 thread",
+        "served, all cores",
+        "served, 1 thread",
+    }
+    expected_rate = "int8_matmul_gops_1_thread" if precision == "int8" else "matmul_gflops_1_thread"
+    assert floor["served, 1 thread"]["rate"] == expected_rate
     agreement = details["agreement"]
     assert agreement["images"] >= 2 and 0 <= agreement["top1_agreement"] <= 1
     assert 0 <= agreement["max_abs_probability_error"] < 1

@@ -8,6 +8,7 @@ EC2 authorizes for a RunInstances from a launch template: each resource it creat
 instance profile's role passed to EC2, and the key of the encrypted root volume (through EC2). The launch
 template, profile, role, subnet, groups and key are the planned ones of the root stack.
 """
+
 from __future__ import annotations
 
 import dataclasses

@@ -103,9 +103,17 @@ def fixture_endpoint(fixture_stack):
 
 @pytest.fixture(scope="session")
 def trained_model(tmp_path_factory) -> TrainedModel:
-    """A real model.tar.gz from training/train.py: 3 synthetic breeds, mobilenet_v3_small, 1 epoch (~15 s)."""
+    """A real model.tar.gz from training/train.py: 3 synthetic breeds, mobilenet_v3_small, 1 epoch (~15 s),
+    packed int8 (ONNX Runtime, its wheels in code/wheels/ for the local stack's Python).
+
+    The gate is opened here (any agreement, any drop; --serving-precision int8 fails the run otherwise): these
+    tests are about serving the int8 artifact, and 6 validation images of a 1-epoch model say nothing about
+    int8's accuracy. The gate itself: tests/training/test_serving_gate.py."""
     import subprocess
     import sys
+
+    from dogbreed.local_endpoint.instance import python_version, serving_python
+    from dogbreed.utils.repo import BUILD_DIR
 
     root = tmp_path_factory.mktemp("trained")
     data = root / "data"
@@ -153,6 +161,13 @@ def trained_model(tmp_path_factory) -> TrainedModel:
             "64",
             "--num-workers",
             "0",
+            *("--serving-precision", "int8", "--gate-min-agreement", "0", "--gate-max-accuracy-drop", "100"),
+            *(
+                "--wheelhouse",
+                str(BUILD_DIR / "wheelhouse"),
+                "--serving-python",
+                python_version(serving_python()),
+            ),
         ],
         check=True,
         capture_output=True,

@@ -42,12 +42,17 @@ def decode(response: dict) -> dict:
     return json.loads(response["body"])
 
 
-def pure_python_wheel(directory: Path, name: str, version: str, module_source: str) -> Path:
-    """A minimal pure-Python wheel holding one module `name` (what an artifact ships in code/wheels/)."""
+def pure_python_wheel(
+    directory: Path, name: str, version: str, module_source: str, requires: tuple[str, ...] = ()
+) -> Path:
+    """A minimal pure-Python wheel holding one module `name` (what an artifact ships in code/wheels/), its
+    METADATA listing `requires` as Requires-Dist."""
     dist_info = f"{name}-{version}.dist-info"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    metadata += "".join(f"Requires-Dist: {requirement}\n" for requirement in requires)
     files = {
         f"{name}.py": module_source.encode(),
-        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{dist_info}/METADATA": metadata.encode(),
         f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
     record = [f"{path},sha256={_record_hash(data)},{len(data)}" for path, data in files.items()]

@@ -12,7 +12,9 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import re
 import shutil
+import tarfile
 import threading
 import time
 
@@ -24,6 +26,7 @@ from PIL import Image
 
 from dogbreed import contract
 from dogbreed.local_endpoint import LocalEndpoint
+from dogbreed.serving import hooks
 from tests.container_requests import BAD_REQUESTS, GOOD_REQUESTS, JPEG, SLOW_TO_BUILD
 from tests.predict.helpers import ENDPOINT_NAME
 from tests.serving_stack import inside_namespace
@@ -137,3 +140,37 @@ def test_a_call_over_the_concurrency_limit_is_throttled(trained_stack):
 def test_the_stack_has_only_loopback_and_no_route_out(trained_stack):
     inside = inside_namespace(trained_stack)
     assert inside == {"interfaces": ["lo"], "connect": 101}  # ENETUNREACH: nothing leaves the namespace
+
+
+def answer_here(model_dir, body: bytes, content_type: str, monkeypatch) -> dict[int, float]:
+    """{class index: probability} from the hooks in this process, serving the extracted model_dir."""
+    monkeypatch.setenv("INFERENCE_THREADS", "1")  # as the stack's workers (tests/serving_stack.py)
+    model = hooks.model_fn(str(model_dir))
+    assert model.runtime == "onnxruntime"
+    predictions = hooks.predict_fn(hooks.input_fn(body, content_type), model)
+    return {entry["index"]: entry["probability"] for entry in predictions}
+
+
+def test_the_int8_model_is_served_with_its_runtime_installed_offline(
+    trained_stack, trained_model, tmp_path, monkeypatch
+):
+    """The artifact holds model.int8.onnx and onnxruntime as wheels in code/wheels/: with the network off
+    the toolkit installs them --no-index, the workers load the int8 model (model_fn's log line) and answer
+    as ONNX Runtime does on it here. (A 1-epoch model's probabilities are too flat to tell int8 from fp32 by
+    the answer alone; tests/training/test_serving_gate.py compares the two on a trained one.)"""
+    with tarfile.open(trained_model.archive) as archive:
+        archive.extractall(tmp_path, filter="data")
+    serving = json.loads((tmp_path / "model_meta.json").read_text())["serving"]
+    assert (serving["runtime"], serving["precision"]) == ("onnxruntime", "int8")
+    log = trained_stack.log_tail(100_000)
+    assert re.search(r"Successfully installed .*onnxruntime-1\.31\.1", log), log[-3000:]
+    assert "onnxruntime int8 (1 threads)" in log
+
+    image = trained_model.test_images[0]
+    body, content_type = image.read_bytes(), "image/png" if image.suffix == ".png" else "image/jpeg"
+    served = {
+        p["index"]: p["probability"] for p in trained_stack.invoke(body, content_type).json()["predictions"]
+    }
+    int8 = answer_here(tmp_path, body, content_type, monkeypatch)
+    assert served.keys() == int8.keys()
+    assert max(abs(served[index] - int8[index]) for index in served) < 1e-5

@@ -208,10 +208,14 @@ def test_artifact_is_byte_identical_for_identical_inputs(tmp_path):
         assert all(member.mtime == 0 and member.uid == 0 for member in archive.getmembers())
 
 
-def test_pack_command_rebuilds_the_trained_artifact_from_best_checkpoint(tmp_path, single_run, capsys):
+def test_pack_command_rebuilds_the_trained_artifact_from_best_checkpoint(
+    tmp_path, single_run, broken_images, capsys
+):
+    """Same checkpoint, same data, same packing decision: the same bytes as training packed."""
     output = tmp_path / "repacked.tar.gz"
     args = pack_model.get_args_parser().parse_args(
         ["--checkpoint", str(single_run.checkpoint_dir / "best.pt"), "--output", str(output)]
+        + ["--data-dir", str(broken_images[0])]
     )
     assert pack_model.main(args) == 0
     assert output.read_bytes() == (single_run.model_dir / "model.tar.gz").read_bytes()

@@ -31,9 +31,11 @@ ARTIFACT_MEMBERS = {
     "code/dogbreed/preprocessing.py",
     "code/dogbreed/serving/__init__.py",
     "code/dogbreed/serving/hooks.py",
+    "code/dogbreed/serving/runtime.py",
     "code/dogbreed/utils/__init__.py",
     "code/dogbreed/utils/cpus.py",
 }
+ONNX_MEMBERS = ("model.onnx", "model.int8.onnx", "code/requirements.txt", "code/wheels/")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -41,12 +43,17 @@ def assert_complete_run(run: TrainingRun, epochs: int, world_size: int) -> dict:
     """model.tar.gz, metrics.json, training_curves.png and metric lines that agree with metrics.json."""
     assert run.result.returncode == 0, run.result.stderr
     with tarfile.open(run.model_dir / "model.tar.gz") as archive:
-        assert set(archive.getnames()) == ARTIFACT_MEMBERS
+        assert {n for n in archive.getnames() if not n.startswith(ONNX_MEMBERS)} == ARTIFACT_MEMBERS
         meta = json.load(archive.extractfile("model_meta.json"))
     assert meta["num_classes"] == CLASSES and meta["arch"] == "resnet18"
+    # what ships is decided on the data (tests/training/test_serving_gate.py); both files say what and why
+    assert meta["serving"]["runtime"] in ("torch", "onnxruntime") and meta["serving"]["reason"]
     assert (run.output_dir / "training_curves.png").read_bytes().startswith(PNG_SIGNATURE)
     metrics = json.loads((run.output_dir / "metrics.json").read_text())
     assert metrics["world_size"] == world_size
+    assert metrics["serving"] == {
+        key: value for key, value in meta["serving"].items() if key != "calibration"
+    }
 
     parsed = parse_metrics(run.result.stdout)
     assert parsed["epoch"] == list(range(1, epochs + 1)), "one metric line per epoch, printed by rank 0 only"

@@ -171,3 +171,9 @@ def unshare_prefix() -> list[str]:
     if os.geteuid() != 0:
         prefix.insert(1, "--map-root-user")  # unprivileged: a user namespace grants the rights inside
     return prefix
+
+
+def python_version(python: Path) -> str:
+    """The major.minor version of an interpreter, e.g. "3.11" (what wheels shipped to its stack must fit)."""
+    probe = [str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]
+    return subprocess.run(probe, capture_output=True, text=True, check=True).stdout.strip()

@@ -12,7 +12,7 @@ points the toolkit's hard-coded ``/etc/sagemaker-ts.properties`` into the instan
 ``sagemaker_pytorch_serving_container.serving.main()``.
 
 Only the standard library is imported at module level: this file runs by path under the serving venv
-(``-P``: its folder is not put on ``sys.path``), where the ``dogbreed`` package does not exist.
+(``-P``: its folder is not put on the import path), where the ``dogbreed`` package does not exist.
 """
 
 from __future__ import annotations

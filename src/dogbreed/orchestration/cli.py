@@ -108,6 +108,12 @@ def _add_job_flags(parser: argparse.ArgumentParser, default_instance: str) -> No
     )
     parser.add_argument("--framework-version", default=DEFAULT_FRAMEWORK_VERSION, help="PyTorch DLC version")
     parser.add_argument(
+        "--wheelhouse",
+        type=Path,
+        help="wheels to ship in the source tarball so the job packs int8 offline (default: build/wheelhouse "
+        "when complete; see python -m dogbreed.packing.wheels)",
+    )
+    parser.add_argument(
         "--hp", action="append", default=[], metavar="NAME=VALUE", help="train.py flag, repeatable"
     )
     parser.add_argument(

@@ -6,8 +6,10 @@ import argparse
 import sys
 from typing import Any
 
+from dogbreed.orchestration import sdk
 from dogbreed.orchestration.dry_run import describe_train_request, describe_tune_request
 from dogbreed.orchestration.ec2_runs import start_run
+from dogbreed.orchestration.errors import LauncherError
 from dogbreed.orchestration.hyperparameters import objective, parse_assignments
 from dogbreed.orchestration.invoke import function_name_from_stack, predict
 from dogbreed.orchestration.jobs import train, tune
@@ -16,7 +18,12 @@ from dogbreed.orchestration.results import format_table, plot_tuning_results, tu
 from dogbreed.orchestration.s3 import default_data_uri, split_s3_uri, upload_data
 from dogbreed.orchestration.session import make_session
 from dogbreed.orchestration.settings import AwsSettings, TerraformOutputs, resolve_settings
+from dogbreed.orchestration.source import ShippedWheels
 from dogbreed.orchestration.specs import TrainSpec, TuneSpec
+from dogbreed.packing.wheels import WheelhouseError
+from dogbreed.utils.repo import BUILD_DIR
+
+DEFAULT_WHEELHOUSE = BUILD_DIR / "wheelhouse"
 
 
 def settings_from(args: argparse.Namespace) -> AwsSettings:
@@ -44,7 +51,29 @@ def _job_fields(args: argparse.Namespace) -> dict[str, Any]:
         image_uri=args.image_uri,
         framework_version=args.framework_version,
         hyperparameters=parse_assignments(args.hp),
+        wheelhouse=resolve_wheelhouse(args),
     )
+
+
+def resolve_wheelhouse(args: argparse.Namespace) -> str | None:
+    """The wheelhouse the job ships: --wheelhouse (complete, or an error), else build/wheelhouse when it is
+    complete for the training and serving images' Pythons, else none and a warning (the job then packs the
+    fp32 torch network and says why)."""
+    folder = args.wheelhouse or DEFAULT_WHEELHOUSE
+    shipped = ShippedWheels(folder, sdk.training_python(args.framework_version))
+    try:
+        shipped.select()
+    except WheelhouseError as error:
+        if args.wheelhouse is not None:
+            raise LauncherError(f"--wheelhouse {folder}: {error}") from error
+        print(
+            f"warning: no int8 packing in the job ({error}); to ship the wheels: python -m "
+            f"dogbreed.packing.wheels --python {shipped.training_python} --python {shipped.serving_python} "
+            f"--output {folder}",
+            file=sys.stderr,
+        )
+        return None
+    return str(folder)
 
 
 def tune_spec_from(args: argparse.Namespace) -> TuneSpec:

@@ -42,7 +42,8 @@ def describe_train_request(spec: TrainSpec, settings: AwsSettings, session=None)
 
 
 def _dump_trainer_configs(spec, settings: AwsSettings) -> dict[str, Any]:
-    source_uri = source_tarball_uri(settings, source_tarball())  # where the job would find its code
+    tarball = source_tarball(sdk.shipped_wheels(spec))
+    source_uri = source_tarball_uri(settings, tarball)  # where the job would find its code
     return {k: _dump(v) for k, v in sdk.trainer_configs(spec, settings, source_uri).items()}
 
 

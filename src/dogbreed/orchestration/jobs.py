@@ -37,7 +37,8 @@ def tune(
     check_tune_spec(spec)
     session = session or make_session(settings)
     preflight(spec, settings, session, spec.max_parallel_jobs * spec.instance_count, check_quota)
-    tuner = sdk.build_tuner(spec, settings, session, upload_source_tarball(session, settings))
+    source = upload_source_tarball(session, settings, sdk.shipped_wheels(spec))
+    tuner = sdk.build_tuner(spec, settings, session, source)
     tuner.tune(inputs=sdk.data_inputs(spec, settings), wait=wait)
     return tuner.latest_tuning_job.hyper_parameter_tuning_job_name
 
@@ -60,6 +61,7 @@ def train(
     session = session or make_session(settings)
     prepare_train_spec(spec, settings, session)
     preflight(spec, settings, session, spec.instance_count, check_quota)
-    trainer = sdk.build_distributed_trainer(spec, settings, session, upload_source_tarball(session, settings))
+    source = upload_source_tarball(session, settings, sdk.shipped_wheels(spec))
+    trainer = sdk.build_distributed_trainer(spec, settings, session, source)
     trainer.train(input_data_config=sdk.data_inputs(spec, settings), wait=wait, logs=wait)
     return sdk.started_training_job_name(trainer)

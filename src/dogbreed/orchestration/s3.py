@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from dogbreed.orchestration.errors import LauncherError
 from dogbreed.orchestration.settings import AwsSettings
-from dogbreed.orchestration.source import source_tarball
+from dogbreed.orchestration.source import ShippedWheels, source_tarball
 
 if TYPE_CHECKING:
     from dogbreed.orchestration.hyperparameters import WeightsSource
@@ -80,9 +80,9 @@ def source_tarball_uri(settings: AwsSettings, tarball: bytes) -> str:
     return f"s3://{settings.bucket}/{STAGING_PREFIX}/{settings.job_prefix}/source/{digest}/sourcedir.tar.gz"
 
 
-def upload_source_tarball(session, settings: AwsSettings) -> str:
+def upload_source_tarball(session, settings: AwsSettings, shipped: ShippedWheels | None = None) -> str:
     """Stage the jobs' code ourselves, KMS-encrypted: the SDK's tuning upload skips the key and the prefix."""
-    tarball = source_tarball()
+    tarball = source_tarball(shipped)
     uri = source_tarball_uri(settings, tarball)
     bucket, key = split_s3_uri(uri)
     s3 = session.boto_session.client("s3", region_name=settings.region)

@@ -9,6 +9,7 @@ a pretrained run reads the staged weights from its ``weights`` channel (dogbreed
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from dogbreed.orchestration import job_security
@@ -22,7 +23,7 @@ from dogbreed.orchestration.hyperparameters import (
 )
 from dogbreed.orchestration.s3 import default_data_uri, model_output_uri, weights_uri
 from dogbreed.orchestration.settings import AwsSettings
-from dogbreed.orchestration.source import ENTRY_POINT
+from dogbreed.orchestration.source import ENTRY_POINT, REQUIREMENTS, ShippedWheels
 from dogbreed.orchestration.specs import JobSpec, TrainSpec, TuneSpec
 
 DATA_CHANNEL = "training"
@@ -47,6 +48,28 @@ def resolve_image_uri(spec: JobSpec, region: str) -> str:
         raise LauncherError(f"no PyTorch training image for {spec.framework_version} in {region}: {e}") from e
 
 
+def training_python(framework_version: str) -> str:
+    """The CPython of the PyTorch training image of `framework_version`, from the SDK's own image table
+    (sagemaker/core/image_uri_config/pytorch.json: 2.10 -> py313). An --image-uri of another Python needs
+    the wheels of that Python in the wheelhouse too."""
+    from sagemaker.core import image_uris
+
+    config = image_uris.config_for_framework("pytorch")["training"]
+    try:
+        version = image_uris._version_for_config(framework_version, config)
+        python = config["versions"][version]["py_versions"][-1]  # e.g. "py313"
+    except (KeyError, ValueError, IndexError) as e:
+        raise LauncherError(f"no Python known for PyTorch training image {framework_version}: {e}") from e
+    return f"{python[2]}.{python[3:]}"
+
+
+def shipped_wheels(spec: JobSpec) -> ShippedWheels | None:
+    """The wheels the job's source tarball carries, or None when the spec ships none."""
+    if spec.wheelhouse is None:
+        return None
+    return ShippedWheels(Path(spec.wheelhouse), training_python(spec.framework_version))
+
+
 def trainer_configs(spec: JobSpec, settings: AwsSettings, source_uri: str) -> dict[str, Any]:
     """Keyword arguments for ``ModelTrainer`` shared by tuning and training."""
     from sagemaker.core.training.configs import (
@@ -60,7 +83,11 @@ def trainer_configs(spec: JobSpec, settings: AwsSettings, source_uri: str) -> di
         role=settings.training_role_arn,
         training_image=resolve_image_uri(spec, settings.region),
         source_code=SourceCode(
-            source_dir=source_uri, entry_script=ENTRY_POINT, ignore_patterns=["__pycache__", "*.pyc"]
+            source_dir=source_uri,
+            entry_script=ENTRY_POINT,
+            # installs the shipped wheels offline before train.py runs (dogbreed.orchestration.source)
+            requirements=REQUIREMENTS if spec.wheelhouse is not None else None,
+            ignore_patterns=["__pycache__", "*.pyc"],
         ),
         compute=Compute(
             instance_type=spec.instance_type,

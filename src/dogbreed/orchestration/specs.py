@@ -30,6 +30,9 @@ class JobSpec:
     image_uri: str | None = None
     framework_version: str = DEFAULT_FRAMEWORK_VERSION
     hyperparameters: dict[str, str] = field(default_factory=dict)
+    # Wheels shipped in the source tarball so train.py packs int8 without a package index (None: the job
+    # packs the fp32 torch network and says why); see dogbreed.orchestration.source.
+    wheelhouse: str | None = None
 
     def validate(self) -> None:
         if not self.instance_type.startswith("ml."):

@@ -22,11 +22,17 @@ Every body reaches input_fn as bytes: the toolkit would otherwise decode exact `
 `text/csv` bodies as UTF-8 itself, before any hook (Transformer.transform), and a body that is not UTF-8
 would be its 500 (see _receive_bodies_as_bytes).
 
-Nothing here touches the network: weights come from model.pt, never from a download.
+Nothing here touches the network: weights come from the artifact, never from a download.
+
+The network is what the artifact's model_meta.json `serving` entry names, decided at pack time by the
+accuracy gate (dogbreed.packing.serving_build): an ONNX Runtime session of model.int8.onnx (int8) or
+model.onnx (fp32), onnxruntime installed from the artifact's code/wheels/ at container start; or model.pt in
+fp32 torch (channels_last), when the entry says so or is absent (older artifacts), on a GPU, or when
+INFERENCE_RUNTIME=torch is set (a switch back to model.pt without repacking).
 
 CPU serving: each model worker uses INFERENCE_THREADS intra-op threads, by default the CPUs divided by the
 toolkit's SAGEMAKER_MODEL_SERVER_WORKERS (one worker per CPU unless set), so workers never oversubscribe the
-cores. The network runs in channels_last layout. benchmarks/inference_latency.py measures both choices.
+cores. benchmarks/inference_latency.py and benchmarks/serving_runtimes.py measure these choices.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from PIL import Image
 from dogbreed import contract
 from dogbreed.model import build_model
 from dogbreed.preprocessing import Preprocessing, decode_bytes, to_upright_rgb
+from dogbreed.serving.runtime import ONNX_RUNTIME, TORCH_RUNTIME, OnnxNetwork, onnx_session
 from dogbreed.utils.cpus import usable_cpus
 
 try:
@@ -96,6 +103,7 @@ MAX_IMAGE_PIXELS = 40_000_000  # 40 MP: above any phone photo, far below what wo
 # a JPEG of any allowed size a few MB (decoded at a reduced DCT scale); two workers stay within 1 GB.
 MAX_DECODE_BYTES = 256 * 1024 * 1024
 THREADS_ENV = "INFERENCE_THREADS"
+RUNTIME_ENV = "INFERENCE_RUNTIME"  # "torch": serve model.pt whatever the artifact's serving entry says
 WORKERS_ENV = "SAGEMAKER_MODEL_SERVER_WORKERS"
 
 
@@ -126,10 +134,11 @@ class UnsupportedMediaType(InferenceError):
 
 @dataclass
 class LoadedModel:
-    network: torch.nn.Module
+    network: Callable[[torch.Tensor], torch.Tensor]  # a torch module, or an OnnxNetwork
     class_names: list[str]
     preprocessing: Preprocessing
     device: torch.device
+    runtime: str = TORCH_RUNTIME
     transform: Callable[[Image.Image], torch.Tensor] = field(init=False)
 
     def __post_init__(self):
@@ -143,7 +152,8 @@ class ImageRequest:
 
 
 def model_fn(model_dir: str) -> LoadedModel:
-    """Load the classifier from `model_dir` (the extracted model.tar.gz): model_meta.json + model.pt."""
+    """Load the classifier from `model_dir` (the extracted model.tar.gz): model_meta.json, then the network
+    its `serving` entry names (an ONNX model, or model.pt)."""
     root = Path(model_dir)
     meta = json.loads((root / "model_meta.json").read_text())
     if meta.get("format_version") != SUPPORTED_META_VERSION:
@@ -152,21 +162,36 @@ def model_fn(model_dir: str) -> LoadedModel:
             f"{SUPPORTED_META_VERSION}; repack the model with this inference.py"
         )
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    network = build_model(meta["arch"], contract.class_count(meta), pretrained=False)
-    network.load_state_dict(torch.load(root / "model.pt", map_location=device, weights_only=True))
-    network.to(device, memory_format=torch.channels_last).eval()
     if device.type == "cpu":
-        torch.set_num_threads(inference_threads())
+        torch.set_num_threads(inference_threads())  # the transforms' torch ops too
+    serving = meta.get("serving") or {}
+    runtime = serving.get("runtime", TORCH_RUNTIME)
+    if runtime == ONNX_RUNTIME and device.type == "cpu" and os.environ.get(RUNTIME_ENV) != TORCH_RUNTIME:
+        network = OnnxNetwork(onnx_session(_artifact_file(root, serving["file"]), torch.get_num_threads()),
+                              serving.get("input", "images"))  # fmt: skip
+    else:
+        runtime = TORCH_RUNTIME
+        network = build_model(meta["arch"], contract.class_count(meta), pretrained=False)
+        network.load_state_dict(torch.load(root / "model.pt", map_location=device, weights_only=True))
+        network.to(device, memory_format=torch.channels_last).eval()
     log.info(
-        "loaded %s with %d classes on %s (%d threads)",
+        "loaded %s with %d classes on %s: %s %s (%d threads)",
         meta["arch"],
         meta["num_classes"],
         device,
+        runtime,
+        serving.get("precision", "fp32") if runtime == ONNX_RUNTIME else "fp32",
         torch.get_num_threads(),
     )
     return LoadedModel(
-        network, list(meta["class_names"]), Preprocessing.from_dict(meta["preprocessing"]), device
+        network, list(meta["class_names"]), Preprocessing.from_dict(meta["preprocessing"]), device, runtime
     )
+
+
+def _artifact_file(root: Path, name: str) -> Path:
+    if Path(name).name != name:
+        raise RuntimeError(f"model_meta.json serving file {name!r} is not a file name in the artifact")
+    return root / name
 
 
 def inference_threads() -> int:
@@ -217,7 +242,9 @@ def input_fn(request_body: bytes | str, content_type: str | None) -> ImageReques
 def predict_fn(request: ImageRequest, model: LoadedModel) -> list[dict]:
     """Decode and preprocess the image, run the classifier, return the top-k classes by probability."""
     image = _decode(request.image, model.preprocessing.resize)
-    batch = model.transform(image).unsqueeze(0).to(model.device, memory_format=torch.channels_last)
+    batch = model.transform(image).unsqueeze(0)
+    if model.runtime == TORCH_RUNTIME:
+        batch = batch.to(model.device, memory_format=torch.channels_last)
     with torch.inference_mode():
         probabilities = torch.softmax(model.network(batch).float(), dim=1)[0]
     top = probabilities.topk(min(request.top_k, len(model.class_names)))

@@ -7,6 +7,7 @@ import argparse
 import os
 from pathlib import Path
 
+from dogbreed.packing.options import add_packing_flags, pack_options
 from dogbreed.training.flags import add_flag, add_switch
 from dogbreed.utils.cpus import dataloader_workers, usable_cpus
 
@@ -179,6 +180,11 @@ def get_args_parser() -> argparse.ArgumentParser:
         help="DataLoader worker processes per training process (default: %(default)s)",
     )
     add_flag(runtime, "seed", type=int, default=42, help="random seed (default: %(default)s)")
+
+    packing = parser.add_argument_group(
+        "packing (model.tar.gz: the serving precision is decided on the validation split)"
+    )
+    add_packing_flags(packing)
     return parser
 
 
@@ -202,3 +208,7 @@ def validate_args(args: argparse.Namespace) -> None:
             raise ConfigError(f"--{name} must not be negative, got {value}")
     if args.cache_features and not args.freeze_backbone:
         raise ConfigError("--cache-features needs --freeze-backbone: a trained backbone changes its features")
+    try:
+        pack_options(args, args.data_dir)  # refuse bad packing flags before hours of training, not after
+    except ValueError as error:
+        raise ConfigError(str(error)) from error

@@ -34,6 +34,7 @@ from dogbreed.model import (
     parameter_groups,
 )
 from dogbreed.packing.artifact import model_meta
+from dogbreed.packing.serving_build import PackError
 from dogbreed.preprocessing import Preprocessing
 from dogbreed.pretrained import files as pretrained_files
 from dogbreed.training import feature_cache
@@ -51,6 +52,7 @@ log = logging.getLogger("train")
 USER_ERRORS = (
     ConfigError,
     DataError,
+    PackError,
     PretrainedWeightsUnavailable,
     UnknownArchitecture,
     pretrained_files.WeightsError,

@@ -13,7 +13,8 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 
 from dogbreed.data.dogimages import warn_skipped
-from dogbreed.packing.artifact import pack_model_artifact
+from dogbreed.packing.artifact import pack_for_serving
+from dogbreed.packing.options import pack_options
 from dogbreed.training import checkpoint
 from dogbreed.training.distributed import (
     DistributedContext,
@@ -215,8 +216,11 @@ class Trainer:
             flush=True,
         )
         print(format_line(test_loss=test.loss, test_accuracy=test.accuracy), flush=True)
-        artifact = pack_model_artifact(
-            self.bare_model.state_dict(), self.meta, self.args.model_dir / "model.tar.gz"
+        artifact, serving = pack_for_serving(
+            self.bare_model.state_dict(),
+            self.meta,
+            self.args.model_dir / "model.tar.gz",
+            pack_options(self.args, self.args.data_dir),
         )
         summary = {key: value for key, value in asdict(state).items() if key != "next_epoch"}
         summary.update(
@@ -227,9 +231,12 @@ class Trainer:
             arch=self.meta["arch"],
             num_classes=self.meta["num_classes"],
             world_size=self.context.world_size,
+            # what the artifact serves with, why, and the gate's numbers (model_meta.json has them too)
+            serving={key: value for key, value in serving.items() if key != "calibration"},
         )
         write_metrics_json(output_dir / "metrics.json", summary)
         plot_training_curves(state.history, output_dir / "training_curves.png", best_epoch=state.best_epoch)
+        log.info("serving: %s %s (%s)", serving["runtime"], serving["precision"], serving["reason"])
         log.info(
             "wrote %s, %s and %s", artifact, output_dir / "metrics.json", output_dir / "training_curves.png"
         )
