@@ -133,3 +133,14 @@ def test_non_positive_or_malformed_numbers_are_usage_errors(flag, value, capsys)
     with pytest.raises(SystemExit) as exit_info:
         cli.main([flag, value])
     assert exit_info.value.code == 2 and flag in capsys.readouterr().err
+
+
+def test_benchmark_results_without_what_the_bill_reads_are_a_usage_error(tmp_path):
+    from dogbreed.bill.usage import UsageError
+
+    for name in ("endpoint_capacity.json", "lambda_overhead.json", "inference_latency.json"):
+        (tmp_path / name).write_text(json.dumps({"name": name, "summary": [], "details": {}}))
+    with pytest.raises(UsageError, match="no metric starting with"):
+        usage_from_benchmarks(tmp_path)
+    with pytest.raises(UsageError, match="is missing"):
+        usage_from_benchmarks(tmp_path / "nowhere")
