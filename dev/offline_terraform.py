@@ -53,7 +53,10 @@ def cli_config(directory: Path, cache: Path | None = None) -> Path:
     The cache makes every `init` link the (large) provider binary instead of copying it. Terraform does not
     make the cache safe for concurrent installs ("mkdir .../linux_amd64: file exists" when two inits fill an
     empty cache at once), so `warm_plugin_cache` fills it once, under a file lock, before inits run side by
-    side.
+    side. Since Terraform 1.4 an `init` without a lock file entry ignores the cache and installs again, into
+    the cache: the modules and examples commit no lock file, so without
+    `plugin_cache_may_break_dependency_lock_file` each of their inits would re-install and race the others.
+    The root stack and bootstrap commit their lock files, which Terraform still checks against the cache.
     """
     cache = cache or plugin_cache()
     cache.mkdir(parents=True, exist_ok=True)
@@ -63,7 +66,9 @@ def cli_config(directory: Path, cache: Path | None = None) -> Path:
         else ""
     )
     path = directory / "terraform.tfrc"
-    path.write_text(f'{installation}plugin_cache_dir = "{cache}"\n')
+    path.write_text(
+        f'{installation}plugin_cache_dir = "{cache}"\nplugin_cache_may_break_dependency_lock_file = true\n'
+    )
     return path
 
 
