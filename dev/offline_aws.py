@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -265,17 +264,9 @@ def moto_gaps_filled() -> Iterator[None]:
 @contextlib.contextmanager
 def offline_aws() -> Iterator[str]:
     """A moto server in this process with the gaps filled and SageMaker jobs simulated; yields its URL."""
-    from moto.server import ThreadedMotoServer
-
     from dev.offline_s3_policy import bucket_policy_conditions
+    from dev.offline_terraform import moto_server
     from tests.orchestration.fake_sagemaker import simulated_sagemaker
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with moto_gaps_filled(), bucket_policy_conditions(), simulated_sagemaker():
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        try:
-            yield f"http://{host}:{port}"
-        finally:
-            server.stop()
+    with moto_gaps_filled(), bucket_policy_conditions(), simulated_sagemaker(), moto_server() as endpoint:
+        yield endpoint

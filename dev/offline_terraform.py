@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -121,23 +120,21 @@ def run(args: list[str], cwd: Path, env: dict[str, str], timeout: int = 300) -> 
     return output
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
-    """A moto server in this process on a free port; yields its URL (the provider's AWS_ENDPOINT_URL)."""
+    """A moto server in this process on a port the OS picks; yields its URL (the provider's AWS_ENDPOINT_URL).
+
+    Patches that change moto's classes (dev/offline_aws.py, tests/orchestration/fake_sagemaker.py) apply to it
+    while they are active: it serves from this process's backends.
+    """
     from moto.server import ThreadedMotoServer
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
+    host, port = server.get_host_and_port()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://{host}:{port}"
     finally:
         server.stop()
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import urllib.request
 from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
+
+from dev.offline_terraform import moto_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -28,15 +28,8 @@ SDK_CONFIG = "SchemaVersion: '1.0'\nSageMaker:\n  PythonSDK:\n    Modules:\n    
 
 @pytest.fixture(scope="session")
 def moto_endpoint():
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with simulated_sagemaker():
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        try:
-            yield f"http://{host}:{port}"
-        finally:
-            server.stop()
+    with simulated_sagemaker(), moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
