@@ -131,21 +131,16 @@ class Stack:
         return log_path
 
     def output_json(self) -> dict[str, Any]:
-        result = subprocess.run(
-            ["terraform", "output", "-json", "-no-color"],
-            cwd=self.dir,
-            env=_terraform_env(),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if result.returncode != 0:
-            raise TerraformFailed(f"terraform output failed:\n{result.stderr[-2000:]}")
-        return {name: entry["value"] for name, entry in json.loads(result.stdout or "{}").items()}
+        outputs = self._read_json(["output", "-json", "-no-color"]) or {}
+        return {name: entry["value"] for name, entry in outputs.items()}
 
     def show_json(self, plan_file: str) -> dict[str, Any]:
+        return self._read_json(["show", "-json", plan_file])
+
+    def _read_json(self, args: list[str]) -> Any:
+        """What a read-only terraform command prints as JSON."""
         result = subprocess.run(
-            ["terraform", "show", "-json", plan_file],
+            ["terraform", *args],
             cwd=self.dir,
             env=_terraform_env(),
             capture_output=True,
@@ -153,8 +148,8 @@ class Stack:
             timeout=300,
         )
         if result.returncode != 0:
-            raise TerraformFailed(f"terraform show failed:\n{result.stderr[-2000:]}")
-        return json.loads(result.stdout)
+            raise TerraformFailed(f"terraform {args[0]} failed:\n{result.stderr[-2000:]}")
+        return json.loads(result.stdout or "null")
 
 
 def _terraform_env() -> dict[str, str]:
