@@ -1,15 +1,6 @@
-"""Fine-tune a torchvision classifier on the dogImages layout and pack a servable model.tar.gz.
-
-Runs unchanged as a plain script (CPU or one GPU), under `torchrun --nproc_per_node=N` (DDP),
-as a SageMaker training job (paths default to the SM_* variables) and on EC2 (ec2/bootstrap.sh).
-`training/train.py` is the script those launchers run; `dogbreed-train` is the same command.
-
-    dogbreed-train --data-dir data/dogImages --epochs 10
-    torchrun --nproc_per_node=4 training/train.py --data-dir data/dogImages
-
-Hyperparameters accept kebab-case and underscore spellings (--learning-rate / --learning_rate); booleans
-accept `--flag`, `--no-flag` and SageMaker's `--flag true|false`. The flags and their checks live in
-`dogbreed.training.options` (no torch there: the launcher checks hyperparameters with the same parser).
+"""Fine-tune a torchvision classifier on the dogImages layout and pack a servable model.tar.gz: the training
+loop in torchvision's train.py shape. The flags, their defaults and checks, and the usage text (`--help`) live
+in `dogbreed.training.options` (no torch there: the launcher checks hyperparameters with the same parser).
 """
 
 from __future__ import annotations
