@@ -36,6 +36,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from dev.moto_patches import patched
+
 AWS_LAYER_PUBLISHERS = ("017000801446", "498634801083", "165087284144", "165093116878")
 
 
@@ -244,19 +246,11 @@ def moto_gaps_filled() -> Iterator[None]:
         (BudgetsResponse, "list_tags_for_resource", _budgets_list_tags),
         (FakeDeleteMarker, "dispose", _dispose_nothing),
     ]
-    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in replaced]
-    for owner, name, wrap in replaced:
-        setattr(owner, name, wrap(getattr(owner, name)))
-    for owner, name, function in added:
-        setattr(owner, name, function)
     lambda_urls.url_paths[ACCOUNT_SETTINGS_PATH] = LambdaResponse.dispatch
     try:
-        yield
+        with patched(replaced, added):
+            yield
     finally:
-        for owner, name, original in originals:
-            setattr(owner, name, original)
-        for owner, name, _ in added:
-            delattr(owner, name)
         lambda_urls.url_paths.pop(ACCOUNT_SETTINGS_PATH, None)
         _TAGS.clear()
 

@@ -26,6 +26,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from dev.moto_patches import patched
+
 _REQUEST = threading.local()
 
 
@@ -95,11 +97,5 @@ def bucket_policy_conditions() -> Iterator[None]:
         (S3Response, "_key_response", _key_response),
         (S3Response, "_bucket_response_delete_keys", _delete_keys),
     ]
-    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
-    for owner, name, wrap in patches:
-        setattr(owner, name, wrap(getattr(owner, name)))
-    try:
+    with patched(patches):
         yield
-    finally:
-        for owner, name, original in originals:
-            setattr(owner, name, original)

@@ -21,7 +21,6 @@ import io
 import math
 import random
 import tarfile
-from contextlib import contextmanager
 from typing import Any
 
 from moto.core.responses import ActionResult
@@ -29,6 +28,8 @@ from moto.core.utils import utcnow
 from moto.s3.models import s3_backends
 from moto.sagemaker.models import SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
+
+from dev.moto_patches import patched
 
 FAKE_MODEL_MEMBER = "model_meta.json"
 
@@ -138,28 +139,36 @@ def _list_training_jobs_for_tuning_job(self: SageMakerResponse) -> ActionResult:
     return ActionResult({"TrainingJobSummaries": trials})
 
 
-@contextmanager
-def simulated_sagemaker():
-    """Patch moto's SageMaker so jobs 'run' (see module docstring); restores moto on exit."""
-    original_training = SageMakerModelBackend.create_training_job
-    original_tuning = SageMakerModelBackend.create_hyper_parameter_tuning_job
-
-    def create_training_job(self, *args, **kwargs):
-        job = original_training(self, *args, **kwargs)
+def _leaving_an_artifact(create_training_job):
+    def wrapper(self, *args, **kwargs):
+        job = create_training_job(self, *args, **kwargs)
         _put_artifact(self.account_id, job.model_artifacts["S3ModelArtifacts"])
         return job
 
-    def create_hyper_parameter_tuning_job(self, *args, **kwargs):
-        arn = original_tuning(self, *args, **kwargs)
+    return wrapper
+
+
+def _running_the_trials(create_hyper_parameter_tuning_job):
+    def wrapper(self, *args, **kwargs):
+        arn = create_hyper_parameter_tuning_job(self, *args, **kwargs)
         _run_trials(self, kwargs["hyper_parameter_tuning_job_name"])
         return arn
 
-    SageMakerModelBackend.create_training_job = create_training_job
-    SageMakerModelBackend.create_hyper_parameter_tuning_job = create_hyper_parameter_tuning_job
-    SageMakerResponse.list_training_jobs_for_hyper_parameter_tuning_job = _list_training_jobs_for_tuning_job
-    try:
-        yield
-    finally:
-        SageMakerModelBackend.create_training_job = original_training
-        SageMakerModelBackend.create_hyper_parameter_tuning_job = original_tuning
-        del SageMakerResponse.list_training_jobs_for_hyper_parameter_tuning_job
+    return wrapper
+
+
+def simulated_sagemaker():
+    """Patch moto's SageMaker so jobs 'run' (see module docstring); restores moto on exit."""
+    return patched(
+        wrapped=[
+            (SageMakerModelBackend, "create_training_job", _leaving_an_artifact),
+            (SageMakerModelBackend, "create_hyper_parameter_tuning_job", _running_the_trials),
+        ],
+        added=[
+            (
+                SageMakerResponse,
+                "list_training_jobs_for_hyper_parameter_tuning_job",
+                _list_training_jobs_for_tuning_job,
+            )
+        ],
+    )
