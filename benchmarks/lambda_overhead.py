@@ -20,6 +20,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 from tqdm import tqdm
@@ -62,16 +63,8 @@ def get_args_parser():
 # --- in-process use (tests): today's handler under the function's environment, tracing off
 def load_handler():
     """The app module, imported once under the function's environment, as a warm container holds it."""
-    saved = {name: os.environ.get(name) for name in FUNCTION_ENV}
-    os.environ.update(FUNCTION_ENV)
-    try:
+    with mock.patch.dict(os.environ, FUNCTION_ENV):
         return import_lambda_handler()
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _call(handler, event: dict, context) -> tuple[float, float, dict]:
