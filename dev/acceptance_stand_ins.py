@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from dev.offline_aws import offline_aws
-from dev.offline_terraform import cli_config
+from dev.offline_terraform import cli_config, terraform_env, warm_plugin_cache
 from dogbreed.acceptance.config import MODEL_ARCH
 from dogbreed.acceptance.context import RunContext
 
@@ -52,10 +52,15 @@ def environment(values: dict[str, str | None]) -> Iterator[None]:
 
 @contextlib.contextmanager
 def offline_environment() -> Iterator[str]:
-    """moto with the gaps filled and SageMaker jobs simulated; yields its URL."""
+    """moto with the gaps filled and SageMaker jobs simulated; yields its URL.
+
+    The provider cache is filled first, under its lock: runs started side by side on a fresh machine would
+    otherwise each install into the same empty cache ("mkdir .../linux_amd64: file exists")."""
     with tempfile.TemporaryDirectory(prefix="offline-acceptance-") as scratch, offline_aws() as endpoint:
         scratch = Path(scratch)
         (scratch / "sagemaker.yaml").write_text(SDK_CONFIG)
+        terraform_config = cli_config(scratch)
+        warm_plugin_cache(terraform_env(terraform_config))
         values = {
             **CREDENTIALS,
             "AWS_ENDPOINT_URL": endpoint,
@@ -66,7 +71,7 @@ def offline_environment() -> Iterator[str]:
             "AWS_SHARED_CREDENTIALS_FILE": str(scratch / "no-credentials"),
             "SAGEMAKER_VALIDATE_ROLE": "false",
             "SAGEMAKER_USER_CONFIG_OVERRIDE": str(scratch / "sagemaker.yaml"),
-            "TF_CLI_CONFIG_FILE": str(cli_config(scratch)),
+            "TF_CLI_CONFIG_FILE": str(terraform_config),
             "AWS_PROFILE": None,
             "AWS_SESSION_TOKEN": None,
             RUNTIME_URL_VARIABLE: None,
