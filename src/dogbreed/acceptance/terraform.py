@@ -131,14 +131,14 @@ class Stack:
         return log_path
 
     def output_json(self) -> dict[str, Any]:
-        outputs = self._read_json(["output", "-json", "-no-color"]) or {}
+        outputs = json.loads(self._read(["output", "-json", "-no-color"]) or "{}")
         return {name: entry["value"] for name, entry in outputs.items()}
 
     def show_json(self, plan_file: str) -> dict[str, Any]:
-        return self._read_json(["show", "-json", plan_file])
+        return json.loads(self._read(["show", "-json", plan_file]))
 
-    def _read_json(self, args: list[str]) -> Any:
-        """What a read-only terraform command prints as JSON."""
+    def _read(self, args: list[str]) -> str:
+        """What a read-only terraform command prints."""
         result = subprocess.run(
             ["terraform", *args],
             cwd=self.dir,
@@ -149,7 +149,7 @@ class Stack:
         )
         if result.returncode != 0:
             raise TerraformFailed(f"terraform {args[0]} failed:\n{result.stderr[-2000:]}")
-        return json.loads(result.stdout or "null")
+        return result.stdout
 
 
 def _terraform_env() -> dict[str, str]:
